@@ -1,0 +1,52 @@
+//! One module per command; `run` dispatches.
+
+pub mod baseline;
+pub mod check;
+pub mod hook;
+pub mod init;
+pub mod install;
+pub mod keys;
+pub mod owners;
+pub mod policy;
+pub mod review;
+pub mod rules;
+pub mod scan;
+pub mod verify;
+
+use crate::cli::{Cli, Command};
+use crate::exit::Outcome;
+use crate::output::Output;
+use anyhow::Context as _;
+
+/// Run the parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    if let Some(dir) = &cli.dir {
+        std::env::set_current_dir(dir)
+            .with_context(|| format!("cannot change to {}", dir.display()))?;
+    }
+    let out = Output::new(cli.format, cli.color, cli.verbose > 0);
+    match cli.command {
+        Command::Init(a) => init::run(a, &out),
+        Command::Install(a) => install::install(a, &out),
+        Command::Uninstall(a) => install::uninstall(a, &out),
+        Command::Hook(a) => hook::run(a, &out),
+        Command::Policy(c) => policy::run(c, &out),
+        Command::Check(a) => check::run(a, &out),
+        Command::Scan(a) => scan::run(a, &out),
+        Command::Rules(c) => rules::run(c, &out),
+        Command::Baseline(c) => baseline::run(c, &out),
+        Command::Verify(a) => verify::run(a, &out),
+        Command::Keys(c) => keys::run(c, &out),
+        Command::Owners(a) => owners::run(a, &out),
+        Command::Review(a) => review::run(a, &out),
+    }
+}
+
+/// Open the repository around the current directory (honouring GIT_DIR and friends).
+pub fn open_repo() -> anyhow::Result<git2::Repository> {
+    git2::Repository::open_from_env().map_err(|e| {
+        crate::exit::UsageError::new(format!("not in a git repository: {}", e.message()))
+            .hint("run vouch inside a git repository, or pass -C <dir>")
+            .into()
+    })
+}

@@ -1,0 +1,256 @@
+//! The change being judged: ref updates, the commits they bring, who made and pushed them.
+//!
+//! An enforcement point gathers a [`Change`] (the hooks from a local or quarantined repository via
+//! [`git`], the bot from a mirror) and hands it to [`crate::evaluate`]. Nothing here decides policy.
+
+pub mod git;
+
+use serde::Serialize;
+
+/// A 40- (SHA-1) or 64- (SHA-256) hex digit object id.
+pub type ObjectId = String;
+
+/// The all-zero id git uses for "no object" in hook input.
+pub fn is_zero_id(id: &str) -> bool {
+    !id.is_empty() && id.bytes().all(|b| b == b'0')
+}
+
+/// A person as git records them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Person {
+    pub name: String,
+    pub email: String,
+}
+
+/// An author, committer or tagger line: a person and a time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Stamp {
+    pub name: String,
+    pub email: String,
+    /// Seconds since the Unix epoch, as the object records it (chosen by whoever made it).
+    pub time: i64,
+    /// Offset from UTC in minutes.
+    pub offset_minutes: i32,
+}
+
+impl Stamp {
+    pub fn person(&self) -> Person {
+        Person {
+            name: self.name.clone(),
+            email: self.email.clone(),
+        }
+    }
+}
+
+/// Lines a commit added to one file, compared with its first parent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hunk {
+    /// 1-based line number of the first line of `text` in the new file.
+    pub start_line: u32,
+    /// The added lines, each with its newline, exactly as in the blob (not necessarily UTF-8).
+    #[serde(skip)]
+    pub text: Vec<u8>,
+}
+
+/// One file a commit touched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileChange {
+    pub path: String,
+    /// The blob before the commit; `None` when the file was added.
+    pub old_blob: Option<ObjectId>,
+    /// The blob after the commit; `None` when the file was deleted.
+    pub new_blob: Option<ObjectId>,
+    /// True when either side is binary (git's heuristic); binary files carry no hunks.
+    pub binary: bool,
+    /// Added lines; empty when diffs were not gathered.
+    #[serde(skip)]
+    pub hunks: Vec<Hunk>,
+}
+
+/// A commit, with the raw object so signatures can be checked against the exact signed bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Commit {
+    pub id: ObjectId,
+    /// The commit object's bytes as stored (headers, signature header, message).
+    #[serde(skip)]
+    pub raw: Vec<u8>,
+    pub parents: Vec<ObjectId>,
+    pub tree: ObjectId,
+    pub author: Stamp,
+    pub committer: Stamp,
+    /// People named in `Co-authored-by:` trailers.
+    pub co_authors: Vec<Person>,
+    pub message: String,
+    /// Files changed against the first parent (against the empty tree for a root commit).
+    pub files: Vec<FileChange>,
+}
+
+impl Commit {
+    pub fn is_merge(&self) -> bool {
+        self.parents.len() > 1
+    }
+
+    /// The subject line of the message.
+    pub fn subject(&self) -> &str {
+        self.message.lines().next().unwrap_or("")
+    }
+}
+
+/// An annotated tag object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Tag {
+    pub id: ObjectId,
+    #[serde(skip)]
+    pub raw: Vec<u8>,
+    pub name: String,
+    /// What the tag points at directly (may be another tag).
+    pub target: ObjectId,
+    pub tagger: Option<Stamp>,
+    pub message: String,
+}
+
+/// What a ref update does, as git would describe it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UpdateKind {
+    Create,
+    Delete,
+    /// The new commit descends from the old one.
+    FastForward,
+    /// The new commit does not descend from the old one: history is rewritten.
+    Force,
+    /// A ref that does not point at commits (a tag to a blob, a note): moved, not fast-forward.
+    Move,
+}
+
+/// One ref being changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RefUpdate {
+    /// Full ref name, e.g. `refs/heads/main`.
+    pub name: String,
+    pub old: Option<ObjectId>,
+    pub new: Option<ObjectId>,
+    pub kind: UpdateKind,
+    /// The commits this update brings that are not already reachable from an existing ref,
+    /// newest first. Empty for deletions.
+    pub commits: Vec<Commit>,
+    /// The annotated tag objects the new value peels through (outermost first).
+    pub tags: Vec<Tag>,
+}
+
+impl RefUpdate {
+    pub fn is_branch(&self) -> bool {
+        self.name.starts_with("refs/heads/")
+    }
+
+    pub fn is_tag(&self) -> bool {
+        self.name.starts_with("refs/tags/")
+    }
+
+    /// The name people use: `main` for `refs/heads/main`, `v1.0` for `refs/tags/v1.0`.
+    pub fn short_name(&self) -> &str {
+        self.name
+            .strip_prefix("refs/heads/")
+            .or_else(|| self.name.strip_prefix("refs/tags/"))
+            .unwrap_or(&self.name)
+    }
+}
+
+/// Where the change is being judged; some checks only apply at some points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Point {
+    PreCommit,
+    CommitMsg,
+    PrePush,
+    PreReceive,
+    /// `vouch check` and other explicit runs.
+    Cli,
+    Bot,
+}
+
+/// Everything being judged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub point: Point,
+    pub updates: Vec<RefUpdate>,
+    /// Who is pushing, when known (server environment, or the local user for pre-push).
+    pub pusher: Option<String>,
+    /// `git push -o` options.
+    pub push_options: Vec<String>,
+    /// The time the change is judged at (seconds since the epoch): hooks judge at push time.
+    pub now: i64,
+    /// pre-commit: the staged files (index against HEAD), with their added lines.
+    pub staged: Vec<FileChange>,
+    /// commit-msg: the message being written, and the author it will carry.
+    pub message: Option<PendingMessage>,
+}
+
+/// A commit message not yet committed (the commit-msg hook).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PendingMessage {
+    pub text: String,
+    pub author_email: String,
+    /// The branch the commit is being made on (`refs/heads/…`), when on one.
+    pub branch: Option<String>,
+}
+
+impl Change {
+    pub fn new(point: Point, now: i64) -> Self {
+        Change {
+            point,
+            updates: Vec::new(),
+            pusher: None,
+            push_options: Vec::new(),
+            now,
+            staged: Vec::new(),
+            message: None,
+        }
+    }
+
+    /// Every commit in the change, each once, with the first update that brings it.
+    pub fn commits(&self) -> Vec<(&RefUpdate, &Commit)> {
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        for update in &self.updates {
+            for commit in &update.commits {
+                if seen.insert(commit.id.as_str()) {
+                    out.push((update, commit));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Seconds since the Unix epoch, now.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Parse `Co-authored-by: Name <email>` trailers from a commit message.
+pub fn co_authors(message: &str) -> Vec<Person> {
+    let mut people = Vec::new();
+    for line in message.lines() {
+        let line = line.trim();
+        let Some((key, value)) = line.split_once(':') else {
+            continue;
+        };
+        if !key.trim().eq_ignore_ascii_case("co-authored-by") {
+            continue;
+        }
+        let value = value.trim();
+        if let (Some(lt), Some(gt)) = (value.rfind('<'), value.rfind('>')) {
+            if lt < gt {
+                people.push(Person {
+                    name: value[..lt].trim().to_string(),
+                    email: value[lt + 1..gt].trim().to_string(),
+                });
+            }
+        }
+    }
+    people
+}

@@ -1,0 +1,73 @@
+//! Which policy judges a change: the one committed on the branch the change goes into.
+//!
+//! The working tree is never trusted. When the target has no policy (a new branch, or a branch
+//! from before vouch), the repository's default branch's policy applies; when no branch has one,
+//! the built-in bootstrap policy does. The verdict always says which.
+
+use super::{Origin, Policy, PolicyError, PolicyFiles};
+use git2::Repository;
+
+/// The policy committed at `refname` (a branch or any ref that peels to a commit), if any.
+pub fn at_ref(repo: &Repository, refname: &str) -> Result<Option<Policy>, PolicyError> {
+    let Ok(reference) = repo.find_reference(refname) else {
+        return Ok(None);
+    };
+    let tree = reference
+        .peel_to_tree()
+        .map_err(|e| PolicyError::Unreadable {
+            file: refname.to_string(),
+            reason: e.message().to_string(),
+        })?;
+    Policy::load(PolicyFiles::from_tree(repo, &tree, refname)?)
+}
+
+/// The policy committed in `commit`'s tree, if any (for auditing history, `--trust-root`).
+pub fn at_commit(repo: &Repository, commit: git2::Oid) -> Result<Option<Policy>, PolicyError> {
+    let unreadable = |e: git2::Error| PolicyError::Unreadable {
+        file: commit.to_string(),
+        reason: e.message().to_string(),
+    };
+    let tree = repo
+        .find_commit(commit)
+        .and_then(|c| c.tree())
+        .map_err(unreadable)?;
+    Policy::load(PolicyFiles::from_tree(repo, &tree, commit.to_string())?)
+}
+
+/// The repository's default branch: where `HEAD` points in a bare repository (a server), or
+/// `refs/remotes/origin/HEAD`'s target in a clone, else `HEAD`'s branch.
+pub fn default_branch(repo: &Repository) -> Option<String> {
+    let remote_head = repo
+        .find_reference("refs/remotes/origin/HEAD")
+        .ok()
+        .and_then(|r| r.symbolic_target().ok().flatten().map(str::to_string));
+    if !repo.is_bare() {
+        if let Some(target) = remote_head {
+            return Some(target);
+        }
+    }
+    repo.find_reference("HEAD")
+        .ok()
+        .and_then(|r| r.symbolic_target().ok().flatten().map(str::to_string))
+}
+
+/// The policy that judges changes to `target` (a full ref name).
+pub fn for_target(repo: &Repository, target: &str) -> Result<Policy, PolicyError> {
+    if let Some(policy) = at_ref(repo, target)? {
+        return Ok(policy);
+    }
+    if let Some(default) = default_branch(repo) {
+        if default != target {
+            if let Some(mut policy) = at_ref(repo, &default)? {
+                if let Origin::File { origin } = &policy.origin {
+                    policy.origin = Origin::DefaultBranch {
+                        origin: origin.clone(),
+                        target: target.to_string(),
+                    };
+                }
+                return Ok(policy);
+            }
+        }
+    }
+    Ok(Policy::builtin())
+}

@@ -1,0 +1,161 @@
+//! Where policy files come from: a committed tree (what judges pushes) or a folder (what
+//! `vouch policy check` validates before committing).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// The folder that holds vouch's files in a repository.
+pub const VOUCH_DIR: &str = ".vouch";
+/// The policy file's path in a repository.
+pub const POLICY_PATH: &str = ".vouch/policy.toml";
+/// Where GitHub looks for CODEOWNERS, in its order.
+pub const CODEOWNERS_PATHS: [&str; 3] = [".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"];
+
+/// A snapshot of the policy's files: everything under `.vouch/` plus the CODEOWNERS candidates,
+/// read once from one tree so every check judges against the same bytes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PolicyFiles {
+    /// Where the files were read from, e.g. `refs/heads/main` or a folder; empty for the built-in default.
+    pub origin: String,
+    files: BTreeMap<String, Vec<u8>>,
+}
+
+impl PolicyFiles {
+    pub fn new(origin: impl Into<String>) -> Self {
+        PolicyFiles {
+            origin: origin.into(),
+            files: BTreeMap::new(),
+        }
+    }
+
+    pub fn insert(&mut self, path: impl Into<String>, bytes: Vec<u8>) {
+        self.files.insert(path.into(), bytes);
+    }
+
+    pub fn get(&self, path: &str) -> Option<&[u8]> {
+        self.files.get(path).map(Vec::as_slice)
+    }
+
+    /// Files directly or indirectly under `dir` (no trailing slash), in path order.
+    pub fn under<'a>(&'a self, dir: &'a str) -> impl Iterator<Item = (&'a str, &'a [u8])> + 'a {
+        let prefix = format!("{}/", dir.trim_end_matches('/'));
+        self.files
+            .iter()
+            .filter(move |(p, _)| p.starts_with(&prefix))
+            .map(|(p, b)| (p.as_str(), b.as_slice()))
+    }
+
+    /// How to name `path` in a message: `refs/heads/main:.vouch/policy.toml`, or just the path
+    /// when read from a folder.
+    pub fn display(&self, path: &str) -> String {
+        if self.origin.is_empty() || self.origin.starts_with('/') || self.origin == "." {
+            path.to_string()
+        } else {
+            format!("{}:{}", self.origin, path)
+        }
+    }
+
+    /// Read a snapshot from a folder (a working tree), for validating before committing.
+    pub fn from_dir(root: impl Into<PathBuf>) -> Result<Self, super::PolicyError> {
+        let root = root.into();
+        let mut snapshot = PolicyFiles::new(root.display().to_string());
+        let vouch = root.join(VOUCH_DIR);
+        if vouch.is_dir() {
+            read_dir_into(&root, &vouch, &mut snapshot)?;
+        }
+        for path in CODEOWNERS_PATHS {
+            let full = root.join(path);
+            if full.is_file() {
+                let bytes = std::fs::read(&full).map_err(|e| super::PolicyError::Unreadable {
+                    file: path.to_string(),
+                    reason: e.to_string(),
+                })?;
+                snapshot.insert(path, bytes);
+            }
+        }
+        Ok(snapshot)
+    }
+
+    /// Read a snapshot from a committed tree.
+    pub fn from_tree(
+        repo: &git2::Repository,
+        tree: &git2::Tree<'_>,
+        origin: impl Into<String>,
+    ) -> Result<Self, super::PolicyError> {
+        let origin = origin.into();
+        let mut snapshot = PolicyFiles::new(origin.clone());
+        let unreadable = |file: &str, e: git2::Error| super::PolicyError::Unreadable {
+            file: format!("{origin}:{file}"),
+            reason: e.message().to_string(),
+        };
+        if let Ok(entry) = tree.get_path(std::path::Path::new(VOUCH_DIR)) {
+            if entry.kind() == Some(git2::ObjectType::Tree) {
+                let sub = repo
+                    .find_tree(entry.id())
+                    .map_err(|e| unreadable(VOUCH_DIR, e))?;
+                let mut failure = None;
+                sub.walk(git2::TreeWalkMode::PreOrder, |dir, e| {
+                    if e.kind() != Some(git2::ObjectType::Blob) {
+                        return git2::TreeWalkResult::Ok;
+                    }
+                    let path = format!("{VOUCH_DIR}/{dir}{}", e.name().unwrap_or(""));
+                    match repo.find_blob(e.id()) {
+                        Ok(blob) => snapshot.insert(path, blob.content().to_vec()),
+                        Err(err) => {
+                            failure = Some(unreadable(&path, err));
+                            return git2::TreeWalkResult::Abort;
+                        }
+                    }
+                    git2::TreeWalkResult::Ok
+                })
+                .ok();
+                if let Some(err) = failure {
+                    return Err(err);
+                }
+            }
+        }
+        for path in CODEOWNERS_PATHS {
+            if let Ok(entry) = tree.get_path(std::path::Path::new(path)) {
+                if entry.kind() == Some(git2::ObjectType::Blob) {
+                    let blob = repo
+                        .find_blob(entry.id())
+                        .map_err(|e| unreadable(path, e))?;
+                    snapshot.insert(path, blob.content().to_vec());
+                }
+            }
+        }
+        Ok(snapshot)
+    }
+}
+
+fn read_dir_into(
+    root: &std::path::Path,
+    dir: &std::path::Path,
+    snapshot: &mut PolicyFiles,
+) -> Result<(), super::PolicyError> {
+    let unreadable = |p: &std::path::Path, e: std::io::Error| super::PolicyError::Unreadable {
+        file: p.display().to_string(),
+        reason: e.to_string(),
+    };
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| unreadable(dir, e))?
+        .filter_map(Result::ok)
+        .collect();
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        let kind = entry.file_type().map_err(|e| unreadable(&path, e))?;
+        if kind.is_dir() {
+            read_dir_into(root, &path, snapshot)?;
+        } else if kind.is_file() {
+            let rel = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .replace('\\', "/");
+            let bytes = std::fs::read(&path).map_err(|e| unreadable(&path, e))?;
+            snapshot.insert(rel, bytes);
+        }
+    }
+    Ok(())
+}
