@@ -27,6 +27,7 @@ pub fn all_checks() -> Vec<Box<dyn Check>> {
     vec![
         Box::new(crate::protection::Protection),
         Box::new(crate::commit_message::CommitMessage),
+        Box::new(crate::signatures::Signatures),
     ]
 }
 
@@ -57,4 +58,13 @@ pub fn judges_pushes(point: Point) -> bool {
         point,
         Point::PrePush | Point::PreReceive | Point::Cli | Point::Bot
     )
+}
+
+/// Validate the files the policy points at (keys, CODEOWNERS, rules): every error, one per module.
+pub fn validate_files(policy: &Policy) -> Vec<crate::policy::PolicyError> {
+    let mut errors = Vec::new();
+    if let Err(e) = crate::signatures::load(policy) {
+        errors.push(e);
+    }
+    errors
 }
