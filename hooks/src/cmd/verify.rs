@@ -144,8 +144,11 @@ fn audit(repo: &Repository, root: &str, change: &Change) -> anyhow::Result<(Verd
         .revparse_single(root)
         .and_then(|o| o.peel_to_commit())
         .map_err(|e| {
-            UsageError::new(format!("cannot resolve trust root {root:?}: {}", e.message()))
-                .hint("name a commit whose policy you trust, e.g. the one that added .vouch/")
+            UsageError::new(format!(
+                "cannot resolve trust root {root:?}: {}",
+                e.message()
+            ))
+            .hint("name a commit whose policy you trust, e.g. the one that added .vouch/")
         })?
         .id();
     let update = &change.updates[0];
@@ -165,8 +168,9 @@ fn audit(repo: &Repository, root: &str, change: &Change) -> anyhow::Result<(Verd
     }
     let root_commit = repo.find_commit(root_id)?;
     let root_policy = resolve::at_commit(repo, root_id)?.ok_or_else(|| {
-        UsageError::new(format!("the trust root {root} has no .vouch/policy.toml"))
-            .hint("choose a commit that has a policy (`git log --diff-filter=A -- .vouch/policy.toml`)")
+        UsageError::new(format!("the trust root {root} has no .vouch/policy.toml")).hint(
+            "choose a commit that has a policy (`git log --diff-filter=A -- .vouch/policy.toml`)",
+        )
     })?;
     drop(root_commit);
 
@@ -275,7 +279,11 @@ fn audit(repo: &Repository, root: &str, change: &Change) -> anyhow::Result<(Verd
                 let trust = signatures::load(&policy)?;
                 for tag in &update.tags {
                     let v = signatures::verify_tag(&trust, &policy.signatures, tag, clock);
-                    findings.extend(signatures::findings_for(&v, &Target::Tag(update, tag), &trust));
+                    findings.extend(signatures::findings_for(
+                        &v,
+                        &Target::Tag(update, tag),
+                        &trust,
+                    ));
                 }
             }
         }
@@ -283,4 +291,3 @@ fn audit(repo: &Repository, root: &str, change: &Change) -> anyhow::Result<(Verd
     verdict.push(CheckOutcome::ran("signatures", findings));
     Ok((verdict, commits.len()))
 }
-

@@ -94,20 +94,20 @@ impl Cursor<'_> {
         self.pos += rest.len() - rest.trim_start().len();
     }
 
-    /// A token up to whitespace; double-quoted sections may contain spaces.
+    /// A token up to whitespace, as written (quotes kept); double-quoted sections may contain
+    /// spaces.
     fn token(&mut self) -> Result<(usize, String), PolicyError> {
         self.skip_space();
         let start = self.pos;
-        let mut out = String::new();
         let mut quoted = false;
         for (i, c) in self.text[start..].char_indices() {
             match c {
                 '"' => quoted = !quoted,
                 c if c.is_whitespace() && !quoted => {
                     self.pos = start + i;
-                    return Ok((start, out));
+                    return Ok((start, self.text[start..start + i].to_string()));
                 }
-                c => out.push(c),
+                _ => {}
             }
         }
         if quoted {
@@ -116,12 +116,16 @@ impl Cursor<'_> {
                 .with_hint("close the quoted principals or option value with `\"`"));
         }
         self.pos = self.text.len();
-        Ok((start, out))
+        Ok((start, self.text[start..].to_string()))
     }
 
     fn signer(&mut self, line: usize) -> Result<AllowedSigner, PolicyError> {
         let (at, principals) = self.token()?;
-        let principals: Vec<String> = principals.split(',').map(str::to_string).collect();
+        let principals: Vec<String> = principals
+            .replace('"', "")
+            .split(',')
+            .map(str::to_string)
+            .collect();
         if principals.iter().any(|p| p.trim().is_empty()) {
             return Err(self.error(at, "empty principal").with_hint(
                 "list principals (e-mail addresses) separated by commas, without spaces",
@@ -180,7 +184,37 @@ impl Cursor<'_> {
                 Some((n, v)) => (n, Some(v)),
                 None => (option, None),
             };
-            match (name.to_ascii_lowercase().as_str(), value) {
+            let name = name.to_ascii_lowercase();
+            let known = [
+                "cert-authority",
+                "namespaces",
+                "valid-after",
+                "valid-before",
+            ];
+            let value = if known.contains(&name.as_str()) {
+                value
+            } else {
+                None
+            };
+            // OpenSSH requires option values in double quotes; so does vouch, so the file
+            // means the same to both.
+            let value = match value {
+                Some(v) if v.len() >= 2 && v.starts_with('"') && v.ends_with('"') => {
+                    Some(&v[1..v.len() - 1])
+                }
+                Some(_) => {
+                    return Err(self
+                        .error(
+                            at,
+                            format!("the value of `{name}` must be in double quotes"),
+                        )
+                        .with_hint(format!(
+                            "write {name}=\"…\" (OpenSSH refuses unquoted values too)"
+                        )))
+                }
+                None => None,
+            };
+            match (name.as_str(), value) {
                 ("cert-authority", None) => signer.cert_authority = true,
                 ("namespaces", Some(v)) => {
                     signer.namespaces = Some(v.split(',').map(str::to_string).collect());
@@ -191,7 +225,7 @@ impl Cursor<'_> {
                     return Err(self
                         .error(at, format!("unknown option or key type `{option}`"))
                         .with_hint(
-                            "options are cert-authority, namespaces=\"git\", valid-after=YYYYMMDD, valid-before=YYYYMMDD; key types start with ssh- or ecdsa-",
+                            "options are cert-authority, namespaces=\"git\", valid-after=\"YYYYMMDD\", valid-before=\"YYYYMMDD\"; key types start with ssh- or ecdsa-",
                         ))
                 }
             }
@@ -207,24 +241,19 @@ impl Cursor<'_> {
     }
 }
 
-/// Options are comma-separated; commas inside double quotes (already unquoted by `token`, so we
-/// split on `,` followed by a known option name) belong to the value.
+/// Options are separated by commas outside double quotes.
 fn split_options(word: &str) -> Vec<&str> {
     let mut parts = Vec::new();
     let mut start = 0;
-    for (i, _) in word.match_indices(',') {
-        let rest = &word[i + 1..];
-        let next_is_option = [
-            "cert-authority",
-            "namespaces=",
-            "valid-after=",
-            "valid-before=",
-        ]
-        .iter()
-        .any(|o| rest.len() >= o.len() && rest[..o.len()].eq_ignore_ascii_case(o));
-        if next_is_option {
-            parts.push(&word[start..i]);
-            start = i + 1;
+    let mut quoted = false;
+    for (i, c) in word.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                parts.push(&word[start..i]);
+                start = i + 1;
+            }
+            _ => {}
         }
     }
     parts.push(&word[start..]);
@@ -307,7 +336,7 @@ mod tests {
     #[test]
     fn lines_with_options_quotes_and_comments() {
         let text = format!(
-            "# team\n\nalice@example.com {KEY} laptop\n\"bob@example.com,*@bots.example.com\" namespaces=\"git,file\",valid-after=20260101,valid-before=\"20270101Z\" {KEY}\n*@example.com cert-authority {KEY}\n"
+            "# team\n\nalice@example.com {KEY} laptop\n\"bob@example.com,*@bots.example.com\" namespaces=\"git,file\",valid-after=\"20260101\",valid-before=\"20270101Z\" {KEY}\n*@example.com cert-authority {KEY}\n"
         );
         let signers = parse(&text, "allowed_signers").unwrap();
         assert_eq!(signers.len(), 3);
@@ -344,9 +373,15 @@ mod tests {
             ),
             (
                 "bad time",
-                format!("a@x valid-after=2026 {KEY}\n"),
+                format!("a@x valid-after=\"2026\" {KEY}\n"),
                 1,
                 "is not a time",
+            ),
+            (
+                "unquoted value",
+                format!("a@x valid-after=20260101 {KEY}\n"),
+                1,
+                "double quotes",
             ),
             ("open quote", format!("\"a@x {KEY}\n"), 1, "unterminated"),
         ];
