@@ -1,0 +1,310 @@
+//! `vouch verify` and `vouch keys` end to end: a real repository, SSH keys made by ssh-keygen,
+//! commits signed by git, the real `vouch` binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The `vouch` binary built beside this test (cargo builds it for `cargo test --workspace`).
+fn vouch_bin() -> PathBuf {
+    if let Some(p) = option_env!("CARGO_BIN_EXE_vouch") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap();
+    let bin = dir.join(format!("vouch{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build -p vouch-hooks` first",
+        bin.display()
+    );
+    bin
+}
+
+struct Repo {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    keys: PathBuf,
+}
+
+fn check(cmd: &mut Command) -> Output {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    if !out.status.success() {
+        panic!(
+            "{cmd:?} failed ({})\nstdout:\n{}\nstderr:\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    out
+}
+
+impl Repo {
+    fn new() -> Repo {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("repo");
+        let keys = dir.path().join("keys");
+        std::fs::create_dir(&keys).unwrap();
+        check(
+            Command::new("git")
+                .args(["init", "-q", "-b", "main"])
+                .arg(&root),
+        );
+        let repo = Repo {
+            _dir: dir,
+            root,
+            keys,
+        };
+        repo.git(&["config", "user.name", "Alice"]);
+        repo.git(&["config", "user.email", "alice@example.com"]);
+        repo.git(&["config", "gpg.format", "ssh"]);
+        repo.git(&["config", "commit.gpgsign", "false"]);
+        repo
+    }
+
+    fn git(&self, args: &[&str]) -> String {
+        let out = check(Command::new("git").current_dir(&self.root).args(args));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    fn key(&self, name: &str) -> PathBuf {
+        let path = self.keys.join(name);
+        check(
+            Command::new("ssh-keygen")
+                .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
+                .arg(&path),
+        );
+        path
+    }
+
+    /// Commit everything staged (or nothing), signed with `key` as `email`.
+    fn commit(&self, msg: &str, key: Option<&Path>, email: &str) -> String {
+        let mut args = vec!["-c".to_string(), format!("user.email={email}")];
+        if let Some(k) = key {
+            args.push("-c".into());
+            args.push(format!("user.signingkey={}", k.display()));
+        }
+        args.extend(["commit", "-q", "--allow-empty", "-m", msg].map(String::from));
+        if key.is_some() {
+            args.push("-S".into());
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.git(&args);
+        self.git(&["rev-parse", "HEAD"])
+    }
+
+    fn vouch(&self, args: &[&str]) -> Output {
+        Command::new(vouch_bin())
+            .current_dir(&self.root)
+            .env("NO_COLOR", "1")
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    fn vouch_ok(&self, args: &[&str]) -> String {
+        let out = self.vouch(args);
+        assert!(
+            out.status.success(),
+            "vouch {args:?} failed\nstdout:\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+/// (rule, commit) of every finding in a JSON verdict.
+fn rules(json: &[u8]) -> Vec<(String, String)> {
+    let v: serde_json::Value = serde_json::from_slice(json)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(json)));
+    let mut out = Vec::new();
+    for check in v["checks"].as_array().unwrap() {
+        for f in check["findings"].as_array().unwrap() {
+            out.push((
+                f["rule"].as_str().unwrap().to_string(),
+                f["location"]["commit"].as_str().unwrap_or("").to_string(),
+            ));
+        }
+    }
+    out
+}
+
+fn write_policy(r: &Repo, text: &str) {
+    std::fs::create_dir_all(r.root.join(".vouch")).unwrap();
+    std::fs::write(r.root.join(".vouch/policy.toml"), text).unwrap();
+}
+
+#[test]
+fn verify_judges_by_the_policy_in_force_and_audits_from_a_trust_root() {
+    let r = Repo::new();
+    let alice = r.key("alice");
+    let bob = r.key("bob");
+    let mallory = r.key("mallory");
+    let pubkey = |k: &Path| k.with_extension("pub").display().to_string();
+
+    write_policy(
+        &r,
+        "# team policy\n[signatures]\nrequired = true # every commit\n",
+    );
+    let added = r.vouch_ok(&[
+        "keys",
+        "add",
+        &pubkey(&alice),
+        "--identity",
+        "alice@example.com",
+    ]);
+    assert!(added.contains("git add .vouch/allowed_signers"), "{added}");
+    r.git(&["add", ".vouch"]);
+    let root = r.commit("policy", Some(&alice), "alice@example.com");
+
+    r.vouch_ok(&[
+        "keys",
+        "add",
+        &pubkey(&bob),
+        "--identity",
+        "bob@example.com",
+    ]);
+    r.git(&["add", ".vouch"]);
+    r.commit("trust bob", Some(&alice), "alice@example.com");
+    let by_bob = r.commit("bob's work", Some(&bob), "bob@example.com");
+
+    // Mallory trusts herself in the same commit she signs.
+    r.vouch_ok(&[
+        "keys",
+        "add",
+        &pubkey(&mallory),
+        "--identity",
+        "mallory@example.com",
+    ]);
+    r.git(&["add", ".vouch"]);
+    let selfish = r.commit("trust me", Some(&mallory), "mallory@example.com");
+
+    // One policy (the branch's own, which now trusts mallory): everything passes.
+    let out = r.vouch(&["verify", "--format", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    // Audited from the trust root, each commit by its parent's policy: mallory's fails.
+    let out = r.vouch(&["verify", "--trust-root", &root, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        rules(&out.stdout),
+        vec![("signatures.unknown-key".to_string(), selfish.clone())]
+    );
+
+    // A range: only bob's commit.
+    let out = r.vouch(&["verify", &format!("{by_bob}~1..{by_bob}")]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("verified 1 commit"));
+
+    // Default range: the commits not on the upstream, judged by the upstream's policy.
+    r.git(&["remote", "add", "origin", "https://example.invalid/repo.git"]);
+    r.git(&["update-ref", "refs/remotes/origin/main", &by_bob]);
+    r.git(&["config", "branch.main.remote", "origin"]);
+    r.git(&["config", "branch.main.merge", "refs/heads/main"]);
+    let unsigned = r.commit("unsigned", None, "alice@example.com");
+    let out = r.vouch(&["verify", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let mut found = rules(&out.stdout);
+    found.sort();
+    let mut want = vec![
+        ("signatures.unsigned".to_string(), unsigned.clone()),
+        ("signatures.unknown-key".to_string(), selfish.clone()),
+    ];
+    want.sort();
+    assert_eq!(found, want);
+    let text = r.vouch(&["verify"]);
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(stdout.contains("signatures.unknown-key"), "{stdout}");
+    assert!(stdout.contains("vouch keys add"), "{stdout}");
+    let sarif = r.vouch(&["verify", "--format", "sarif"]);
+    let v: serde_json::Value = serde_json::from_slice(&sarif.stdout).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    assert!(String::from_utf8_lossy(&sarif.stdout).contains("signatures.unsigned"));
+}
+
+#[test]
+fn keys_retire_and_compromise_edit_the_policy_and_change_verdicts() {
+    let r = Repo::new();
+    let alice = r.key("alice");
+    let pubkey = alice.with_extension("pub").display().to_string();
+    write_policy(
+        &r,
+        "# team policy\n[signatures]\nrequired = true # every commit\n",
+    );
+    r.vouch_ok(&["keys", "add", &pubkey, "--identity", "alice@example.com"]);
+    r.git(&["add", ".vouch"]);
+    let old = r.commit("old work", Some(&alice), "alice@example.com");
+    let list = r.vouch_ok(&["keys", "list"]);
+    assert!(
+        list.contains("alice@example.com") && list.contains("SHA256:"),
+        "{list}"
+    );
+
+    // Retired from tomorrow: history stays good.
+    let tomorrow = vouch_rules::signatures::iso(vouch_rules::change::unix_now() + 86_400);
+    r.vouch_ok(&["keys", "retire", &pubkey, "--since", &tomorrow]);
+    let policy = std::fs::read_to_string(r.root.join(".vouch/policy.toml")).unwrap();
+    assert!(policy.starts_with("# team policy\n"), "{policy}");
+    assert!(
+        policy.contains("required = true # every commit"),
+        "{policy}"
+    );
+    assert!(policy.contains("[[signatures.retired]]"), "{policy}");
+    r.git(&["add", ".vouch"]);
+    r.commit("retire", Some(&alice), "alice@example.com");
+    r.vouch_ok(&["verify"]);
+
+    // Retired since yesterday: commits dated after it fail.
+    let yesterday = vouch_rules::signatures::iso(vouch_rules::change::unix_now() - 86_400);
+    r.git(&["checkout", "-q", ".vouch/policy.toml"]);
+    write_policy(&r, "# team policy\n[signatures]\nrequired = true\n");
+    r.vouch_ok(&["keys", "retire", &pubkey, "--since", &yesterday]);
+    r.git(&["add", ".vouch"]);
+    r.commit("retire earlier", Some(&alice), "alice@example.com");
+    let out = r.vouch(&["verify", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let found = rules(&out.stdout);
+    assert!(
+        found
+            .iter()
+            .any(|(rule, _)| rule == "signatures.retired-key"),
+        "{found:?}"
+    );
+
+    // Compromised, with the old commit exempt.
+    write_policy(&r, "# team policy\n[signatures]\nrequired = true\n");
+    r.vouch_ok(&["keys", "compromise", &pubkey, "--exempt", &old]);
+    let policy = std::fs::read_to_string(r.root.join(".vouch/policy.toml")).unwrap();
+    assert!(
+        policy.contains(&format!("exempt_commits = [\"{old}\"]")),
+        "{policy}"
+    );
+    r.git(&["add", ".vouch"]);
+    r.commit("compromised", Some(&alice), "alice@example.com");
+    let out = r.vouch(&["verify", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let found = rules(&out.stdout);
+    assert!(
+        found
+            .iter()
+            .any(|(rule, _)| rule == "signatures.compromised-key"),
+        "{found:?}"
+    );
+    assert!(
+        !found.iter().any(|(_, c)| *c == old),
+        "the exempt commit is not reported: {found:?}"
+    );
+
+    // Bad input: exit 2 with a fix.
+    let out = r.vouch(&["keys", "retire", "not-a-key"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("fix:"));
+}
