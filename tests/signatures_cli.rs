@@ -205,7 +205,12 @@ fn verify_judges_by_the_policy_in_force_and_audits_from_a_trust_root() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("verified 1 commit"));
 
     // Default range: the commits not on the upstream, judged by the upstream's policy.
-    r.git(&["remote", "add", "origin", "https://example.invalid/repo.git"]);
+    r.git(&[
+        "remote",
+        "add",
+        "origin",
+        "https://example.invalid/repo.git",
+    ]);
     r.git(&["update-ref", "refs/remotes/origin/main", &by_bob]);
     r.git(&["config", "branch.main.remote", "origin"]);
     r.git(&["config", "branch.main.merge", "refs/heads/main"]);

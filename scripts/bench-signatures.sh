@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Signature verification throughput: vouch (in-process) against git (one gpg/ssh-keygen per commit).
+#
+# Builds two repositories of N commits each, signed by git itself with real keys made here
+# (SSH Ed25519 via ssh-keygen, OpenPGP Ed25519 via gpg, GNUPGHOME isolated), then times:
+#   - `vouch verify HEAD` (release build, whole command from a cold process, no cache) on 1 thread
+#     (RAYON_NUM_THREADS=1) and on all cores;
+#   - `git log --show-signature` and `git verify-commit` on a sample of the same commits;
+# and prints commits/s for each and the ratio.
+#
+# Usage: scripts/bench-signatures.sh [COMMITS]        (default 3000 per format)
+#   VOUCH=path/to/vouch to use a given binary; otherwise `cargo build --release -p vouch-hooks`.
+#   GIT_SAMPLE=N commits for the git side (default 300; git is slow).
+set -euo pipefail
+
+N=${1:-3000}
+GIT_SAMPLE=${GIT_SAMPLE:-300}
+here=$(cd "$(dirname "$0")/.." && pwd)
+if [[ -z "${VOUCH:-}" ]]; then
+  (cd "$here" && cargo build --release -q -p vouch-hooks)
+  VOUCH="${CARGO_TARGET_DIR:-$here/target}/release/vouch"
+fi
+[[ -x "$VOUCH" ]] || { echo "no vouch binary at $VOUCH" >&2; exit 2; }
+
+work=$(mktemp -d)
+trap 'gpgconf --homedir "$work/gnupg" --kill gpg-agent 2>/dev/null || true; rm -rf "$work"' EXIT
+export GNUPGHOME="$work/gnupg"
+mkdir -m 700 "$GNUPGHOME"
+export GIT_CONFIG_NOSYSTEM=1 HOME="$work"
+git config --global user.name Bench
+git config --global user.email bench@example.com
+git config --global init.defaultBranch main
+
+ssh-keygen -q -t ed25519 -N '' -C bench -f "$work/id_ed25519"
+gpg --batch --quiet --passphrase '' --quick-gen-key 'Bench <bench@example.com>' ed25519 sign 0
+fpr=$(gpg --with-colons --list-keys bench@example.com | awk -F: '/^fpr/ {print $10; exit}')
+
+now() { date +%s.%N; }
+rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / s }'; }
+
+# make_repo DIR FORMAT: a policy commit trusting the key, then N signed commits.
+make_repo() {
+  local dir=$1 format=$2
+  git init -q "$dir"
+  cd "$dir"
+  if [[ $format == ssh ]]; then
+    git config gpg.format ssh
+    git config user.signingkey "$work/id_ed25519"
+  else
+    git config gpg.format openpgp
+    git config user.signingkey "$fpr"
+  fi
+  mkdir .vouch .vouch/keys
+  printf '[signatures]\nrequired = true\n' > .vouch/policy.toml
+  echo "bench@example.com namespaces=\"git\" $(cat "$work/id_ed25519.pub")" > .vouch/allowed_signers
+  gpg --export --armor "$fpr" > .vouch/keys/bench.asc
+  git add .vouch
+  git commit -q -S -m policy
+  git config gpg.ssh.allowedSignersFile "$dir/.vouch/allowed_signers"
+  local tree parent
+  tree=$(git rev-parse HEAD^{tree})
+  parent=$(git rev-parse HEAD)
+  for ((i = 1; i <= N; i++)); do
+    parent=$(git commit-tree -S "$tree" -p "$parent" -m "commit $i")
+  done
+  git update-ref refs/heads/main "$parent"
+  cd - >/dev/null
+}
+
+# best of 3 runs of a command, in seconds
+best() {
+  local best=999999 t0 t1 d
+  for _ in 1 2 3; do
+    t0=$(now); "$@" >/dev/null 2>&1 || true; t1=$(now)
+    d=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+    best=$(awk -v a="$best" -v b="$d" 'BEGIN { print (b < a) ? b : a }')
+  done
+  echo "$best"
+}
+
+printf 'vouch signature benchmark: %s commits per format, %s cores, git sample %s\n' "$N" "$(nproc)" "$GIT_SAMPLE"
+printf '%-8s %-34s %10s %12s\n' format command seconds commits/s
+for format in ssh openpgp; do
+  repo="$work/$format"
+  t0=$(now); make_repo "$repo" "$format"; t1=$(now)
+  echo "  (built $format repository in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", b - a }') s)" >&2
+  total=$((N + 1))
+  cd "$repo"
+  # vouch must accept every commit, or the figure means nothing.
+  "$VOUCH" verify HEAD >/dev/null 2>&1 || { echo "vouch verify failed on the $format repository" >&2; "$VOUCH" verify HEAD | head -20; exit 1; }
+  s1=$(best env RAYON_NUM_THREADS=1 "$VOUCH" verify HEAD)
+  sn=$(best "$VOUCH" verify HEAD)
+  sample=$((GIT_SAMPLE < total ? GIT_SAMPLE : total))
+  t0=$(now); git log --show-signature -n "$sample" >/dev/null 2>&1; t1=$(now)
+  sl=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+  vc_sample=$((sample / 3))
+  t0=$(now)
+  git rev-list -n "$vc_sample" HEAD | while read -r c; do git verify-commit "$c" >/dev/null 2>&1; done
+  t1=$(now)
+  sv=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+  r1=$(rate "$total" "$s1"); rn=$(rate "$total" "$sn")
+  rl=$(rate "$sample" "$sl"); rv=$(rate "$vc_sample" "$sv")
+  printf '%-8s %-34s %10.3f %12s\n' "$format" "vouch verify (1 thread)" "$s1" "$r1"
+  printf '%-8s %-34s %10.3f %12s\n' "$format" "vouch verify ($(nproc) threads)" "$sn" "$rn"
+  printf '%-8s %-34s %10.3f %12s\n' "$format" "git log --show-signature ($sample)" "$sl" "$rl"
+  printf '%-8s %-34s %10.3f %12s\n' "$format" "git verify-commit ($vc_sample)" "$sv" "$rv"
+  printf '%-8s ratio vouch 1 thread / git log: %sx, all cores / git log: %sx\n' "$format" \
+    "$(awk -v a="$r1" -v b="$rl" 'BEGIN { printf "%.0f", a / b }')" \
+    "$(awk -v a="$rn" -v b="$rl" 'BEGIN { printf "%.0f", a / b }')"
+  cd - >/dev/null
+done
