@@ -99,12 +99,15 @@ fn policy_ref(repo: &Repository) -> Option<String> {
 pub fn run(args: Args, out: &Output) -> anyhow::Result<Outcome> {
     let repo = super::open_repo()?;
     let range = resolve_range(&repo, args.range.as_deref())?;
+    let started = std::time::Instant::now();
     let gatherer = Gatherer::new(&repo).with_diffs(false);
     let mut change = Change::new(Point::Cli, unix_now());
     let update = gatherer
         .update(&range.name, None, Some(range.tip), &range.exclude)
         .with_context(|| format!("cannot read the commits of {}", range.name))?;
     change.updates.push(update);
+    tracing::info!("read {} commit(s) in {:?}", change.commits().len(), started.elapsed());
+    let judging = std::time::Instant::now();
     let (verdict, counted) = match &args.trust_root {
         None => {
             let target = args
@@ -121,6 +124,7 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<Outcome> {
         }
         Some(root) => audit(&repo, root, &change)?,
     };
+    tracing::info!("judged in {:?}", judging.elapsed());
     if out.format == vouch_rules::report::Format::Text {
         let tags: usize = change.updates.iter().map(|u| u.tags.len()).sum();
         let _ = writeln!(
