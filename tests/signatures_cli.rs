@@ -1,6 +1,9 @@
 //! `vouch verify` and `vouch keys` end to end: a real repository, SSH keys made by ssh-keygen,
 //! commits signed by git, the real `vouch` binary.
 
+// Test helpers fail loudly: an unexpected error is the failure, with its message.
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

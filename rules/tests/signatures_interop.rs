@@ -5,6 +5,9 @@
 //! E key missing (OpenPGP), Y expired key, R revoked key, N unsigned. git does not compare the
 //! signer with the committer: there it says G and names a different signer (`%GS`).
 
+// Test helpers fail loudly: an unexpected error is the failure, with its message.
+#![allow(clippy::unwrap_used)]
+
 mod signatures_lab;
 
 use base64::Engine as _;

@@ -1,6 +1,9 @@
 //! The signature and allowed-signers parsers on arbitrary input: errors, never panics (the fuzz
 //! targets in `fuzz/` explore further; these run with every `cargo test`).
 
+// Test helpers fail loudly: an unexpected error is the failure, with its message.
+#![allow(clippy::unwrap_used)]
+
 use proptest::prelude::*;
 use vouch_rules::policy::Policy;
 use vouch_rules::signatures::{

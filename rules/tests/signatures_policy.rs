@@ -2,6 +2,9 @@
 //! age), forge signers, author identity, unsigned merges, X.509, namespaces, SSH certificates,
 //! time bases, and the check as the hooks run it.
 
+// Test helpers fail loudly: an unexpected error is the failure, with its message.
+#![allow(clippy::unwrap_used)]
+
 mod signatures_lab;
 
 use signatures_lab::{at_commit_date, at_push, policy, trust, verify, Lab};

@@ -106,7 +106,11 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<Outcome> {
         .update(&range.name, None, Some(range.tip), &range.exclude)
         .with_context(|| format!("cannot read the commits of {}", range.name))?;
     change.updates.push(update);
-    tracing::info!("read {} commit(s) in {:?}", change.commits().len(), started.elapsed());
+    tracing::info!(
+        "read {} commit(s) in {:?}",
+        change.commits().len(),
+        started.elapsed()
+    );
     let judging = std::time::Instant::now();
     let (verdict, counted) = match &args.trust_root {
         None => {

@@ -524,7 +524,7 @@ fn judge_pgp(
 ) -> Verification {
     let fps = [key.fingerprint.as_str(), key.primary_fingerprint.as_str()];
     let wanted = emails(policy, subject);
-    let forge = policy.forge_signers.iter().any(|f| *f == signer.name);
+    let forge = policy.forge_signers.contains(&signer.name);
     let (status, reason) = if listed(&policy.compromised, &fps) && !exempt(policy, subject.id) {
         (
             SigStatus::CompromisedKey,

@@ -2,6 +2,8 @@
 //! keys made at test time (GNUPGHOME isolated, no passphrases), commits signed by `git` itself,
 //! and git's own verdict to compare with.
 
+// Test helpers fail loudly: an unexpected error is the failure, with its message.
+#![allow(clippy::unwrap_used)]
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
