@@ -98,7 +98,16 @@ fn policy_ref(repo: &Repository) -> Option<String> {
 
 pub fn run(args: Args, out: &Output) -> anyhow::Result<Outcome> {
     let repo = super::open_repo()?;
-    let range = resolve_range(&repo, args.range.as_deref())?;
+    let mut range = resolve_range(&repo, args.range.as_deref())?;
+    let root = match &args.trust_root {
+        Some(spec) => {
+            let root = trust_root(&repo, spec, range.tip)?;
+            // Everything the root reaches is trusted as it is.
+            range.exclude.push(root);
+            Some(root)
+        }
+        None => None,
+    };
     let started = std::time::Instant::now();
     let gatherer = Gatherer::new(&repo).with_diffs(false);
     let mut change = Change::new(Point::Cli, unix_now());
@@ -112,7 +121,7 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<Outcome> {
         started.elapsed()
     );
     let judging = std::time::Instant::now();
-    let (verdict, counted) = match &args.trust_root {
+    let (verdict, counted) = match root {
         None => {
             let target = args
                 .policy_ref
@@ -146,60 +155,45 @@ struct Judge {
     trust: Trust,
 }
 
-/// Judge every commit of `change` by its parents' policies, from `root` on.
-fn audit(repo: &Repository, root: &str, change: &Change) -> anyhow::Result<(Verdict, usize)> {
-    let root_id = repo
-        .revparse_single(root)
+/// Resolve the trust root, which must be an ancestor of (or equal to) `tip`.
+fn trust_root(repo: &Repository, spec: &str, tip: Oid) -> anyhow::Result<Oid> {
+    let root = repo
+        .revparse_single(spec)
         .and_then(|o| o.peel_to_commit())
         .map_err(|e| {
             UsageError::new(format!(
-                "cannot resolve trust root {root:?}: {}",
+                "cannot resolve trust root {spec:?}: {}",
                 e.message()
             ))
             .hint("name a commit whose policy you trust, e.g. the one that added .vouch/")
         })?
         .id();
-    let update = &change.updates[0];
-    let tip = update
-        .commits
-        .first()
-        .and_then(|c| Oid::from_str(&c.id).ok());
-    if let Some(tip) = tip {
-        if tip != root_id && !repo.graph_descendant_of(tip, root_id).unwrap_or(false) {
-            return Err(UsageError::new(format!(
-                "{} does not descend from the trust root {root}",
-                update.name
-            ))
-            .hint("choose a trust root in this history (`git merge-base --is-ancestor ROOT HEAD`)")
-            .into());
-        }
+    let tip = repo
+        .find_object(tip, None)
+        .and_then(|o| o.peel_to_commit())
+        .map(|c| c.id())
+        .unwrap_or(tip);
+    if tip != root && !repo.graph_descendant_of(tip, root).unwrap_or(false) {
+        return Err(UsageError::new(format!(
+            "the commits to verify do not descend from the trust root {spec}"
+        ))
+        .hint("choose a trust root in this history (`git merge-base --is-ancestor ROOT HEAD`)")
+        .into());
     }
-    let root_commit = repo.find_commit(root_id)?;
-    let root_policy = resolve::at_commit(repo, root_id)?.ok_or_else(|| {
-        UsageError::new(format!("the trust root {root} has no .vouch/policy.toml")).hint(
-            "choose a commit that has a policy (`git log --diff-filter=A -- .vouch/policy.toml`)",
-        )
-    })?;
-    drop(root_commit);
+    Ok(root)
+}
 
-    // Commits of the range, those reachable from the root left out.
-    let mut exclude = vec![root_id];
-    exclude.extend(
-        update
-            .commits
-            .iter()
-            .filter_map(|c| Oid::from_str(&c.id).ok())
-            .filter(|&c| c != root_id && repo.graph_descendant_of(root_id, c).unwrap_or(false)),
-    );
-    let commits: Vec<_> = update
-        .commits
-        .iter()
-        .filter(|c| {
-            Oid::from_str(&c.id)
-                .map(|id| !exclude.contains(&id))
-                .unwrap_or(true)
-        })
-        .collect();
+/// Judge every commit of `change` (those after `root_id`) by its parents' policies.
+fn audit(repo: &Repository, root_id: Oid, change: &Change) -> anyhow::Result<(Verdict, usize)> {
+    let update = &change.updates[0];
+    let root_policy = resolve::at_commit(repo, root_id)?.ok_or_else(|| {
+        UsageError::new(format!(
+            "the trust root {root_id} has no .vouch/policy.toml"
+        ))
+        .hint("choose a commit that has a policy (`git log --diff-filter=A -- .vouch/policy.toml`)")
+    })?;
+    let commits: Vec<_> = update.commits.iter().collect();
+    let tip = commits.first().and_then(|c| Oid::from_str(&c.id).ok());
 
     // The policy of every parent, loaded once per distinct .vouch tree.
     let mut judges: Vec<Option<Judge>> = Vec::new();
@@ -280,7 +274,7 @@ fn audit(repo: &Repository, root: &str, change: &Change) -> anyhow::Result<(Verd
         vouch_rules::finding::short_id(&root_id.to_string())
     ));
     let mut findings = findings;
-    // Tags are judged by the tip's policy in force: the last commit's tree.
+    // A tag is judged by the policy in the tree of the commit it tags, as if that were its parent.
     if !update.tags.is_empty() {
         if let Some(tip) = tip {
             if let Some(policy) = resolve::at_commit(repo, tip)? {

@@ -73,6 +73,15 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<AllowedSigner>, PolicyError> 
     Ok(signers)
 }
 
+/// The options field of a line.
+#[derive(Debug, Default)]
+struct Options {
+    cert_authority: bool,
+    namespaces: Option<Vec<String>>,
+    valid_after: Option<i64>,
+    valid_before: Option<i64>,
+}
+
 struct Cursor<'a> {
     text: &'a str,
     pos: usize,
@@ -131,19 +140,7 @@ impl Cursor<'_> {
                 "list principals (e-mail addresses) separated by commas, without spaces",
             ));
         }
-        let mut signer = AllowedSigner {
-            principals,
-            cert_authority: false,
-            namespaces: None,
-            valid_after: None,
-            valid_before: None,
-            key: PublicKey::new(
-                ssh_key::public::KeyData::Ed25519(ssh_key::public::Ed25519PublicKey([0; 32])),
-                "",
-            ),
-            fingerprint: String::new(),
-            line,
-        };
+        let mut options = Options::default();
         let (at, word) = self.token()?;
         if word.is_empty() {
             return Err(self
@@ -153,7 +150,7 @@ impl Cursor<'_> {
         let (key_at, key_type) = if is_key_type(&word) {
             (at, word)
         } else {
-            self.options(at, &word, &mut signer)?;
+            options = self.options(at, &word)?;
             let (at, word) = self.token()?;
             if word.is_empty() {
                 return Err(self
@@ -168,17 +165,20 @@ impl Cursor<'_> {
             self.error(key_at, format!("not an SSH public key ({e}): `{key_type}`"))
                 .with_hint("paste the whole line of the .pub file: key type, then the base64 key")
         })?;
-        signer.fingerprint = key.fingerprint(HashAlg::Sha256).to_string();
-        signer.key = PublicKey::new(key.key_data().clone(), comment);
-        Ok(signer)
+        Ok(AllowedSigner {
+            principals,
+            cert_authority: options.cert_authority,
+            namespaces: options.namespaces,
+            valid_after: options.valid_after,
+            valid_before: options.valid_before,
+            fingerprint: key.fingerprint(HashAlg::Sha256).to_string(),
+            key: PublicKey::new(key.key_data().clone(), comment),
+            line,
+        })
     }
 
-    fn options(
-        &self,
-        at: usize,
-        word: &str,
-        signer: &mut AllowedSigner,
-    ) -> Result<(), PolicyError> {
+    fn options(&self, at: usize, word: &str) -> Result<Options, PolicyError> {
+        let mut signer = Options::default();
         for option in split_options(word) {
             let (name, value) = match option.split_once('=') {
                 Some((n, v)) => (n, Some(v)),
@@ -230,7 +230,7 @@ impl Cursor<'_> {
                 }
             }
         }
-        Ok(())
+        Ok(signer)
     }
 
     fn time(&self, at: usize, value: &str) -> Result<i64, PolicyError> {
