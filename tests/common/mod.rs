@@ -1,7 +1,8 @@
 //! A small harness for end-to-end tests: real git repositories in temp folders, the real `vouch`
 //! binary, a local bare remote with the server hook. Failures print the command, stdout and stderr.
 
-#![allow(dead_code)]
+// Test harness: every test uses a subset of it, and a failed setup step should panic loudly.
+#![allow(dead_code, clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -144,16 +144,7 @@ fn pre_push(repo: &Repository, args: &[String], input: &str) -> anyhow::Result<V
         let new = parse_id(local_id, "local")?;
         let old = parse_id(remote_id, "remote")?;
         // The remote's own copy of the target branch holds the policy that will judge the push.
-        let short = remote_ref.strip_prefix("refs/heads/").unwrap_or(remote_ref);
-        let tracking_ref = format!("refs/remotes/{remote}/{short}");
-        let policy_ref = if remote_ref.starts_with("refs/heads/")
-            && repo.find_reference(&tracking_ref).is_ok()
-        {
-            tracking_ref
-        } else {
-            remote_ref.to_string()
-        };
-        let policy = policy_for(repo, &policy_ref)?;
+        let policy = resolve::for_remote_target(repo, remote, remote_ref)?;
         let mut exclude = tracking.clone();
         exclude.extend(old);
         let update = Gatherer::new(repo)

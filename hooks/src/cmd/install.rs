@@ -142,14 +142,14 @@ fn write_executable(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 
 /// What removing one hook did.
 #[derive(Debug, PartialEq, Eq)]
-enum Removed {
-    Removed,
+enum Removal {
+    Deleted,
     Restored,
     NotOurs,
     Absent,
 }
 
-fn uninstall_one(dir: &Path, hook: &str) -> anyhow::Result<Removed> {
+fn uninstall_one(dir: &Path, hook: &str) -> anyhow::Result<Removal> {
     let path = dir.join(hook);
     let chained = dir.join(format!("{hook}{}", shim::CHAINED_SUFFIX));
     match std::fs::read(&path) {
@@ -159,12 +159,12 @@ fn uninstall_one(dir: &Path, hook: &str) -> anyhow::Result<Removed> {
             if chained.exists() {
                 std::fs::rename(&chained, &path)
                     .with_context(|| format!("cannot restore {}", path.display()))?;
-                return Ok(Removed::Restored);
+                return Ok(Removal::Restored);
             }
-            Ok(Removed::Removed)
+            Ok(Removal::Deleted)
         }
-        Ok(_) => Ok(Removed::NotOurs),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Removed::Absent),
+        Ok(_) => Ok(Removal::NotOurs),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Removal::Absent),
         Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
     }
 }
@@ -214,10 +214,10 @@ pub fn uninstall(args: UninstallArgs, _out: &Output) -> anyhow::Result<Outcome> 
     };
     for hook in hooks {
         let what = match uninstall_one(&dir, hook)? {
-            Removed::Removed => "removed",
-            Removed::Restored => "removed; the earlier hook is restored",
-            Removed::NotOurs => "left alone (not vouch's)",
-            Removed::Absent => continue,
+            Removal::Deleted => "removed",
+            Removal::Restored => "removed; the earlier hook is restored",
+            Removal::NotOurs => "left alone (not vouch's)",
+            Removal::Absent => continue,
         };
         eprintln!("vouch: {hook}: {what}");
     }
