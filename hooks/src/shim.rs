@@ -47,7 +47,7 @@ if [ ! -x "$vouch" ]; then
     exit 2
   fi
 fi
-{capture}chained="$(dirname "$0")/"{chained}
+{capture}chained="${{0%/*}}/"{chained}
 if [ -x "$chained" ]; then
   {feed}"$chained" "$@" || exit $?
 fi
