@@ -249,9 +249,10 @@ pub fn evaluate(
             ),
         )
     };
-    general = general
-        .property("approved", approved_text.join(" "))
-        .property("required", required.to_string());
+    general = general.property("required", required.to_string());
+    if !approved_text.is_empty() {
+        general = general.property("approved", approved_text.join(" "));
+    }
     if !excluded_text.is_empty() {
         general = general.property("excluded", excluded_text.join("; "));
     }
@@ -358,8 +359,10 @@ pub fn evaluate(
         let mut finding = finding
             .at(location)
             .property("paths", list(paths))
-            .property("owners", owner_text.join(" "))
-            .property("approved", by_owner.join(" "));
+            .property("owners", owner_text.join(" "));
+        if !by_owner.is_empty() {
+            finding = finding.property("approved", by_owner.join(" "));
+        }
         if !owner_excluded.is_empty() {
             finding = finding.property("excluded", owner_excluded.join("; "));
         }
