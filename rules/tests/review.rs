@@ -104,7 +104,7 @@ fn policy(policy_toml: &str, codeowners: Option<&str>) -> Policy {
         String::new(),
         files,
     )
-    .unwrap()
+    .expect("test policy parses")
 }
 
 fn judge(policy: &Policy, pr: PullRequest) -> Verdict {
