@@ -194,45 +194,79 @@ pub struct CodeOwners {
 struct Index {
     /// Literal component → rules requiring a path component equal to it.
     by_component: HashMap<String, Vec<u32>>,
-    /// Extension → rules requiring a path component with that extension.
-    by_extension: HashMap<String, Vec<u32>>,
-    /// Rules that could match any path.
+    /// Rules without a literal component, found by a literal run they require (`.gen` in
+    /// `*.gen.ts`): one automaton scans a path for all of them at once.
+    substrings: Option<aho_corasick::AhoCorasick>,
+    /// Automaton pattern id → rules requiring that text.
+    by_substring: Vec<Vec<u32>>,
+    /// Rules that could match any path (`*`, `**`, `?`).
     always: Vec<u32>,
 }
 
 impl Index {
     fn build(rules: &[Rule]) -> Index {
+        // Key each rule by its rarest literal component, so buckets stay small even when many
+        // rules share a directory name (`/services/a/internal/`, `/services/b/internal/`).
+        let mut frequency: HashMap<&str, usize> = HashMap::new();
+        for rule in rules {
+            let mut seen: Vec<&str> = rule.compiled.literal_components().collect();
+            seen.sort_unstable();
+            seen.dedup();
+            for text in seen {
+                *frequency.entry(text).or_default() += 1;
+            }
+        }
         let mut index = Index::default();
+        let mut substring_ids: HashMap<&str, usize> = HashMap::new();
         for (i, rule) in rules.iter().enumerate() {
             let i = i as u32;
-            if let Some(text) = rule.compiled.literal_component() {
+            let rarest = rule
+                .compiled
+                .literal_components()
+                .min_by_key(|t| frequency.get(t).copied().unwrap_or(0));
+            if let Some(text) = rarest {
                 index
                     .by_component
                     .entry(text.to_string())
                     .or_default()
                     .push(i);
-            } else if let Some(ext) = rule.compiled.required_extension() {
-                index
-                    .by_extension
-                    .entry(ext.to_string())
-                    .or_default()
-                    .push(i);
+            } else if let Some(text) = rule.compiled.longest_wild_literal() {
+                let id = *substring_ids.entry(text).or_insert_with(|| {
+                    index.by_substring.push(Vec::new());
+                    index.by_substring.len() - 1
+                });
+                index.by_substring[id].push(i);
             } else {
                 index.always.push(i);
+            }
+        }
+        let mut texts: Vec<(&str, usize)> = substring_ids.into_iter().collect();
+        texts.sort_by_key(|(_, id)| *id);
+        if !texts.is_empty() {
+            match aho_corasick::AhoCorasick::new(texts.iter().map(|(t, _)| *t)) {
+                Ok(automaton) => index.substrings = Some(automaton),
+                // Cannot happen for a few thousand short literals; stay correct regardless.
+                Err(_) => {
+                    for rules in index.by_substring.drain(..) {
+                        index.always.extend(rules);
+                    }
+                }
             }
         }
         index
     }
 
     /// Indices of the rules that could match, highest (latest line) first.
-    fn candidates(&self, components: &[&str]) -> Vec<u32> {
+    fn candidates(&self, path: &str, components: &[&str]) -> Vec<u32> {
         let mut out = self.always.clone();
         for c in components {
             if let Some(rules) = self.by_component.get(*c) {
                 out.extend_from_slice(rules);
             }
-            if let Some(dot) = c.rfind('.') {
-                if let Some(rules) = self.by_extension.get(&c[dot + 1..]) {
+        }
+        if let Some(automaton) = &self.substrings {
+            for found in automaton.find_overlapping_iter(path) {
+                if let Some(rules) = self.by_substring.get(found.pattern().as_usize()) {
                     out.extend_from_slice(rules);
                 }
             }
@@ -330,7 +364,7 @@ impl CodeOwners {
     pub fn decide(&self, path: &str) -> Option<Decision<'_>> {
         let components: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
         self.index
-            .candidates(&components)
+            .candidates(path, &components)
             .into_iter()
             .map(|i| &self.rules[i as usize])
             .find(|rule| rule.compiled.matches_components(&components))

@@ -167,6 +167,9 @@ impl Pattern {
         if n == 0 {
             return false;
         }
+        if n < 128 {
+            return self.matches_short(components);
+        }
         // reachable[i]: the segments so far can consume exactly the first i components.
         let mut reachable = vec![false; n + 1];
         reachable[0] = true;
@@ -179,16 +182,9 @@ impl Pattern {
                         next[first..].iter_mut().for_each(|r| *r = true);
                     }
                 }
-                Segment::Literal(text) => {
+                Segment::Literal(_) | Segment::Wild(_) => {
                     for i in 0..n {
-                        if reachable[i] && components[i] == text {
-                            next[i + 1] = true;
-                        }
-                    }
-                }
-                Segment::Wild(tokens) => {
-                    for i in 0..n {
-                        if reachable[i] && wild_match(tokens, components[i]) {
+                        if reachable[i] && segment_matches(segment, components[i]) {
                             next[i + 1] = true;
                         }
                     }
@@ -206,24 +202,78 @@ impl Pattern {
         }
     }
 
-    /// A component text every match must contain as a whole path component, if any: the index key.
-    pub(crate) fn literal_component(&self) -> Option<&str> {
-        self.segments.iter().rev().find_map(|s| match s {
+    /// The same walk as above with the reachable set as a bit mask (paths under 128 components).
+    fn matches_short(&self, components: &[&str]) -> bool {
+        let n = components.len();
+        let mut reachable: u128 = 1;
+        for segment in &self.segments {
+            let mut next: u128 = 0;
+            match segment {
+                Segment::AnyDepth => {
+                    let first = reachable.trailing_zeros();
+                    // Every position from the first reachable one up to n.
+                    let upto_n = if n + 1 >= 128 {
+                        u128::MAX
+                    } else {
+                        (1u128 << (n + 1)) - 1
+                    };
+                    next = upto_n & !((1u128 << first) - 1);
+                }
+                Segment::Literal(_) | Segment::Wild(_) => {
+                    let mut bits = reachable & !(1u128 << n);
+                    while bits != 0 {
+                        let i = bits.trailing_zeros() as usize;
+                        bits &= bits - 1;
+                        if segment_matches(segment, components[i]) {
+                            next |= 1u128 << (i + 1);
+                        }
+                    }
+                }
+            }
+            reachable = next;
+            if reachable == 0 {
+                return false;
+            }
+        }
+        let all_but_n = (1u128 << n) - 1;
+        match self.tail {
+            Tail::Exact => reachable & (1u128 << n) != 0,
+            Tail::Contents => reachable & all_but_n != 0,
+            Tail::SelfOrContents => reachable & !1u128 != 0,
+        }
+    }
+
+    /// Every literal component text a match must contain, for indexing.
+    pub(crate) fn literal_components(&self) -> impl Iterator<Item = &str> {
+        self.segments.iter().filter_map(|s| match s {
             Segment::Literal(t) => Some(t.as_str()),
             _ => None,
         })
     }
 
-    /// An extension (text after the last `.`) some path component must have, if the pattern
-    /// implies one (`*.js`, `test_*.spec.ts`).
-    pub(crate) fn required_extension(&self) -> Option<&str> {
-        self.segments.iter().rev().find_map(|s| match s {
-            Segment::Wild(tokens) => match tokens.last() {
-                Some(Token::Literal(t)) => t.rfind('.').map(|i| &t[i + 1..]),
+    /// The longest literal run inside a wildcard segment (`.gen` in `*.gen.ts`): text every
+    /// matching path contains somewhere, for indexing rules without a literal component.
+    pub(crate) fn longest_wild_literal(&self) -> Option<&str> {
+        self.segments
+            .iter()
+            .filter_map(|s| match s {
+                Segment::Wild(tokens) => Some(tokens),
                 _ => None,
-            },
-            _ => None,
-        })
+            })
+            .flatten()
+            .filter_map(|t| match t {
+                Token::Literal(text) => Some(text.as_str()),
+                _ => None,
+            })
+            .max_by_key(|t| t.len())
+    }
+}
+
+fn segment_matches(segment: &Segment, component: &str) -> bool {
+    match segment {
+        Segment::Literal(text) => component == text,
+        Segment::Wild(tokens) => wild_match(tokens, component),
+        Segment::AnyDepth => true,
     }
 }
 
