@@ -21,7 +21,10 @@ impl Run {
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         };
-        eprintln!("$ {what}\n--- exit {}\n--- stdout\n{}--- stderr\n{}", run.code, run.stdout, run.stderr);
+        eprintln!(
+            "$ {what}\n--- exit {}\n--- stdout\n{}--- stderr\n{}",
+            run.code, run.stdout, run.stderr
+        );
         run
     }
 }
@@ -44,7 +47,9 @@ struct Repo {
 
 impl Repo {
     fn new() -> Repo {
-        let repo = Repo { dir: tempfile::tempdir().expect("tempdir") };
+        let repo = Repo {
+            dir: tempfile::tempdir().expect("tempdir"),
+        };
         repo.git(&["init", "-q", "-b", "main"]);
         repo
     }
@@ -55,14 +60,25 @@ impl Repo {
 
     fn git(&self, args: &[&str]) {
         let out = Command::new("git")
-            .args(["-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"])
+            .args([
+                "-c",
+                "user.name=Test",
+                "-c",
+                "user.email=test@example.com",
+                "-c",
+                "commit.gpgsign=false",
+            ])
             .args(args)
             .current_dir(self.path())
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("HOME", self.path())
             .output()
             .expect("run git");
-        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     fn write(&self, path: &str, text: &str) {
@@ -98,7 +114,16 @@ fn owned_repo() -> Repo {
 #[test]
 fn owners_names_owners_and_the_deciding_line() {
     let repo = owned_repo();
-    let run = vouch(repo.path(), &["owners", "src/main.rs", "src/gen/out.rs", "Cargo.toml", "src/gen/README.md"]);
+    let run = vouch(
+        repo.path(),
+        &[
+            "owners",
+            "src/main.rs",
+            "src/gen/out.rs",
+            "Cargo.toml",
+            "src/gen/README.md",
+        ],
+    );
     assert_eq!(run.code, 0);
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(
@@ -113,9 +138,16 @@ fn owners_names_owners_and_the_deciding_line() {
 
     // Paths are relative to the current directory.
     let run = vouch(&repo.path().join("src"), &["owners", "main.rs"]);
-    assert!(run.stdout.starts_with("src/main.rs: @sam"), "{}", run.stdout);
+    assert!(
+        run.stdout.starts_with("src/main.rs: @sam"),
+        "{}",
+        run.stdout
+    );
 
-    let run = vouch(repo.path(), &["owners", "--format", "json", "src/main.rs", "nowhere/x"]);
+    let run = vouch(
+        repo.path(),
+        &["owners", "--format", "json", "src/main.rs", "nowhere/x"],
+    );
     let rows: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
     assert_eq!(rows[0]["owners"][0], "@sam");
     assert_eq!(rows[0]["line"], 2);
@@ -156,10 +188,28 @@ fn owners_check_reports_every_invalid_line() {
     repo.commit_all("broken owners");
     let run = vouch(repo.path(), &["owners", "--check"]);
     assert_eq!(run.code, 1);
-    assert!(run.stdout.contains(".github/CODEOWNERS:2:1: Unsupported syntax"), "{}", run.stdout);
-    assert!(run.stdout.contains(".github/CODEOWNERS:3:7: Invalid owner"), "{}", run.stdout);
-    assert!(run.stdout.contains(".github/CODEOWNERS:4:1: Invalid pattern"), "{}", run.stdout);
-    assert!(run.stdout.contains("did you mean `*` instead?"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains(".github/CODEOWNERS:2:1: Unsupported syntax"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(".github/CODEOWNERS:3:7: Invalid owner"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains(".github/CODEOWNERS:4:1: Invalid pattern"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("did you mean `*` instead?"),
+        "{}",
+        run.stdout
+    );
     let run = vouch(repo.path(), &["owners", "--check", "--format", "json"]);
     assert_eq!(run.code, 1);
     let body: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
@@ -181,7 +231,11 @@ fn owners_without_codeowners_is_a_usage_error() {
     repo.commit_all("no owners");
     let run = vouch(repo.path(), &["owners", "a.txt"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("no CODEOWNERS in refs/heads/main"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("no CODEOWNERS in refs/heads/main"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -192,21 +246,54 @@ fn review_judges_the_shipped_examples() {
     let fail = dir.join("fail.json").to_string_lossy().into_owned();
     let tmp = tempfile::tempdir().expect("tempdir");
 
-    let run = vouch(tmp.path(), &["review", "--input", &pass, "--policy", &policy]);
+    let run = vouch(
+        tmp.path(),
+        &["review", "--input", &pass, "--policy", &policy],
+    );
     assert_eq!(run.code, 0);
     assert!(run.stdout.contains("vouch: passed"), "{}", run.stdout);
 
-    let run = vouch(tmp.path(), &["review", "--input", &fail, "--policy", &policy]);
+    let run = vouch(
+        tmp.path(),
+        &["review", "--input", &fail, "--policy", &policy],
+    );
     assert_eq!(run.code, 1);
-    assert!(run.stdout.contains("@bob approved but co-authored 3f2a1c9"), "{}", run.stdout);
-    assert!(run.stdout.contains("@erin approved 3f2a1c9 but the head is now b7d4e2f"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("@bob approved but co-authored 3f2a1c9"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("@erin approved 3f2a1c9 but the head is now b7d4e2f"),
+        "{}",
+        run.stdout
+    );
 
-    let run = vouch(tmp.path(), &["review", "--input", &fail, "--policy", &policy, "--format", "markdown"]);
+    let run = vouch(
+        tmp.path(),
+        &[
+            "review", "--input", &fail, "--policy", &policy, "--format", "markdown",
+        ],
+    );
     assert_eq!(run.code, 1);
-    assert!(run.stdout.starts_with("## ❌ vouch: failed"), "{}", run.stdout);
-    assert!(run.stdout.contains("review.changes-requested"), "{}", run.stdout);
+    assert!(
+        run.stdout.starts_with("## ❌ vouch: failed"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("review.changes-requested"),
+        "{}",
+        run.stdout
+    );
 
-    let run = vouch(tmp.path(), &["review", "--input", &fail, "--policy", &policy, "--format", "json"]);
+    let run = vouch(
+        tmp.path(),
+        &[
+            "review", "--input", &fail, "--policy", &policy, "--format", "json",
+        ],
+    );
     let body: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
     assert_eq!(body["checks"][0]["check"], "review");
     assert_eq!(body["checks"][0]["status"], "fail");
@@ -216,7 +303,10 @@ fn review_judges_the_shipped_examples() {
 fn review_uses_the_base_branchs_codeowners_not_the_working_copy() {
     let repo = Repo::new();
     repo.write(".vouch/policy.toml", "[review]\nrequired_approvals = 1\n");
-    repo.write(".github/CODEOWNERS", "/src/ @sam\n/.vouch/ @sec\n/.github/CODEOWNERS @sec\n");
+    repo.write(
+        ".github/CODEOWNERS",
+        "/src/ @sam\n/.vouch/ @sec\n/.github/CODEOWNERS @sec\n",
+    );
     repo.commit_all("policy");
     // The pull request's version would hand src/ to @bob; only main's CODEOWNERS counts.
     repo.write(".github/CODEOWNERS", "/src/ @bob\n");
@@ -236,17 +326,36 @@ fn review_uses_the_base_branchs_codeowners_not_the_working_copy() {
     repo.write("pr.json", &pr.to_string());
     let run = vouch(repo.path(), &["review", "--input", "pr.json"]);
     assert_eq!(run.code, 1);
-    assert!(run.stdout.contains("needs approval from one of @sam"), "{}", run.stdout);
-    assert!(run.stdout.contains("needs approval from one of @sec"), "{}", run.stdout);
-    assert!(run.stdout.contains("refs/heads/main:.github/CODEOWNERS"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("needs approval from one of @sam"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("needs approval from one of @sec"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("refs/heads/main:.github/CODEOWNERS"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
 fn review_rejects_bad_input_with_its_position() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    std::fs::write(tmp.path().join("pr.json"), "{\"number\": 1,\n \"author\": 5}").expect("write");
+    std::fs::write(
+        tmp.path().join("pr.json"),
+        "{\"number\": 1,\n \"author\": 5}",
+    )
+    .expect("write");
     let policy = examples().to_string_lossy().into_owned();
-    let run = vouch(tmp.path(), &["review", "--input", "pr.json", "--policy", &policy]);
+    let run = vouch(
+        tmp.path(),
+        &["review", "--input", "pr.json", "--policy", &policy],
+    );
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("pr.json:2:"), "{}", run.stderr);
     assert!(run.stderr.contains("docs/review.md"), "{}", run.stderr);
