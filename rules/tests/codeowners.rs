@@ -1,7 +1,7 @@
 //! CODEOWNERS semantics: GitHub's documented examples and every edge of the pattern syntax.
 
 use vouch_rules::codeowners::{CodeOwners, ErrorKind, OwnerKind, Pattern, MAX_BYTES};
-use vouch_rules::policy::PolicyFiles;
+use vouch_rules::policy::{Origin, Policy, PolicyError, PolicyFiles};
 
 /// Who owns `path` under `text`: the owners as written, or `None` when no line matches.
 fn owners(text: &str, path: &str) -> Option<Vec<String>> {
@@ -328,4 +328,39 @@ fn many_rules_index_agrees_with_a_linear_scan() {
             .map(|r| r.line);
         assert_eq!(file.decide(path).map(|d| d.rule.line), linear, "{path}");
     }
+}
+
+#[test]
+fn validate_files_reports_each_skipped_line_with_its_place() {
+    let mut files = PolicyFiles::new("refs/heads/main");
+    files.insert("CODEOWNERS", b"* @ok\n!x @a\n*.md docs@\n".to_vec());
+    let policy = Policy::parse(
+        "",
+        ".vouch/policy.toml",
+        Origin::BuiltIn,
+        String::new(),
+        files,
+    )
+    .expect("empty policy parses");
+    let errors = vouch_rules::validate_files(&policy);
+    let places: Vec<String> = errors
+        .iter()
+        .map(|e| match e {
+            PolicyError::Invalid { at, .. } => at.to_string(),
+            other => panic!("unexpected {other}"),
+        })
+        .collect();
+    assert_eq!(
+        places,
+        [
+            "refs/heads/main:CODEOWNERS:2:1",
+            "refs/heads/main:CODEOWNERS:3:6"
+        ]
+    );
+    assert!(
+        errors[1].to_string().contains("Invalid owner"),
+        "{}",
+        errors[1]
+    );
+    assert!(errors[1].hint().is_some());
 }

@@ -73,6 +73,14 @@ fn list(items: &[String]) -> String {
     }
 }
 
+/// A changed path as CODEOWNERS sees it: from the root, without empty or `.` parts.
+fn clean_path(path: &str) -> String {
+    path.split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// True for paths whose change needs their owners' approval whatever the policy says.
 pub fn is_policy_path(path: &str) -> bool {
     path.starts_with(&format!("{VOUCH_DIR}/")) || CODEOWNERS_PATHS.contains(&path)
@@ -165,6 +173,7 @@ pub fn evaluate(
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
     let people = People::new(pr);
+    let changed: Vec<String> = pr.changed_paths.iter().map(|p| clean_path(p)).collect();
     let head = pr.head_sha.to_lowercase();
 
     let involved = involvement(policy, pr, &people, &mut findings);
@@ -265,7 +274,7 @@ pub fn evaluate(
                 "the target branch has no CODEOWNERS: no path has a code owner, only the general approvals apply",
             ));
         }
-        if let Some(path) = pr.changed_paths.iter().find(|p| is_policy_path(p)) {
+        if let Some(path) = changed.iter().find(|p| is_policy_path(p)) {
             findings.push(policy_without_owner(path, None));
         }
         return findings;
@@ -291,7 +300,7 @@ pub fn evaluate(
     // Group changed paths by the CODEOWNERS line that decides them.
     let mut groups: BTreeMap<u32, (&Rule, Vec<String>)> = BTreeMap::new();
     let mut unowned = Vec::new();
-    for path in &pr.changed_paths {
+    for path in &changed {
         match owners.decide(path) {
             Some(d) if !d.owners().is_empty() => {
                 groups
@@ -609,5 +618,6 @@ mod tests {
         assert!(is_policy_path("docs/CODEOWNERS"));
         assert!(!is_policy_path("src/CODEOWNERS"));
         assert!(!is_policy_path(".vouchx/a"));
+        assert!(is_policy_path(&clean_path("/./.vouch//policy.toml")));
     }
 }
