@@ -17,10 +17,10 @@ pub struct Args {
     /// Paths to look up (relative to the current directory).
     pub paths: Vec<PathBuf>,
     /// List tracked files that no CODEOWNERS line assigns an owner.
-    #[arg(long, conflicts_with = "check")]
+    #[arg(long, conflicts_with_all = ["check", "paths"])]
     pub unowned: bool,
     /// Validate CODEOWNERS: list every skipped line with its reason; exit 1 if there are any.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "paths")]
     pub check: bool,
     /// Read CODEOWNERS (and, with --unowned, the tracked files) from the working copy and index
     /// instead of the current branch's last commit.
