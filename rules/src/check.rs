@@ -27,7 +27,16 @@ pub fn all_checks() -> Vec<Box<dyn Check>> {
     vec![
         Box::new(crate::protection::Protection),
         Box::new(crate::commit_message::CommitMessage),
+        Box::new(crate::review::Review),
     ]
+}
+
+/// Every problem in the files the policy points at (CODEOWNERS, keys, rules, …), one call per
+/// module that reads such a file. Empty when all of them load cleanly.
+pub fn validate_files(policy: &Policy) -> Vec<crate::policy::PolicyError> {
+    let mut errors = Vec::new();
+    errors.extend(crate::codeowners::validate(policy));
+    errors
 }
 
 /// Judge `change` under `policy` with every check: the one engine behind hooks, server hook and bot.
