@@ -67,10 +67,3 @@ pub fn judges_pushes(point: Point) -> bool {
         Point::PrePush | Point::PreReceive | Point::Cli | Point::Bot
     )
 }
-
-/// Load every file the policy points at (keys, CODEOWNERS, custom rules, baseline) and return
-/// each problem found, so `vouch policy check` reports them all before anything is committed.
-pub fn validate_files(policy: &Policy) -> Vec<crate::policy::PolicyError> {
-    let _ = policy;
-    Vec::new()
-}
