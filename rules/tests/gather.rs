@@ -1,6 +1,9 @@
 //! Gathering a Change from real git repositories: which commits a ref update brings, their added
 //! lines, merges, tags, and the staged (index) content.
 
+// Test helpers panic on setup failure by design.
+#![allow(clippy::unwrap_used)]
+
 use git2::{Oid, Repository};
 use std::path::Path;
 use std::process::Command;
