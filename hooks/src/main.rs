@@ -19,6 +19,16 @@ fn main() -> ExitCode {
 }
 
 fn init_tracing(verbose: u8) {
+    // Hooks run on every commit: skip parsing filter directives unless asked for.
+    if verbose == 0 && std::env::var_os("VOUCH_LOG").is_none() {
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::WARN)
+            .with_writer(std::io::stderr)
+            .with_target(false)
+            .without_time()
+            .init();
+        return;
+    }
     let default = match verbose {
         0 => "warn",
         1 => "info",

@@ -28,7 +28,17 @@ pub fn all_checks() -> Vec<Box<dyn Check>> {
         Box::new(crate::protection::Protection),
         Box::new(crate::commit_message::CommitMessage),
         Box::new(crate::signatures::Signatures),
+        Box::new(crate::review::Review),
     ]
+}
+
+/// Every problem in the files the policy points at (CODEOWNERS, keys, rules, …), one call per
+/// module that reads such a file. Empty when all of them load cleanly.
+pub fn validate_files(policy: &Policy) -> Vec<crate::policy::PolicyError> {
+    let mut errors = Vec::new();
+    errors.extend(crate::codeowners::validate(policy));
+    errors.extend(crate::signatures::load(policy).err());
+    errors
 }
 
 /// Judge `change` under `policy` with every check: the one engine behind hooks, server hook and bot.
@@ -58,13 +68,4 @@ pub fn judges_pushes(point: Point) -> bool {
         point,
         Point::PrePush | Point::PreReceive | Point::Cli | Point::Bot
     )
-}
-
-/// Validate the files the policy points at (keys, CODEOWNERS, rules): every error, one per module.
-pub fn validate_files(policy: &Policy) -> Vec<crate::policy::PolicyError> {
-    let mut errors = Vec::new();
-    if let Err(e) = crate::signatures::load(policy) {
-        errors.push(e);
-    }
-    errors
 }

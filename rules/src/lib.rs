@@ -34,17 +34,19 @@
 
 pub mod change;
 pub mod check;
+pub mod codeowners;
 pub mod commit_message;
 pub mod finding;
 pub mod policy;
 pub mod protection;
 pub mod report;
+pub mod review;
 pub mod sanitize;
 pub mod signatures;
 pub mod verdict;
 
 pub use change::Change;
-pub use check::{evaluate, evaluate_with, Check, CheckError};
+pub use check::{evaluate, evaluate_with, validate_files, Check, CheckError};
 pub use finding::{Finding, Location, Severity};
 pub use policy::{Policy, PolicyError};
 pub use verdict::{CheckOutcome, Status, Verdict};

@@ -108,6 +108,9 @@ impl Verdict {
 
     /// Merge another verdict's checks into this one (e.g. one verdict per pushed ref).
     pub fn absorb(&mut self, other: Verdict) {
+        if !self.policy.split("; ").any(|p| p == other.policy) {
+            self.policy = format!("{}; {}", self.policy, other.policy);
+        }
         for outcome in other.checks {
             match self.checks.iter_mut().find(|c| c.check == outcome.check) {
                 Some(mine) => {

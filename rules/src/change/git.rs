@@ -244,7 +244,9 @@ impl<'r> Gatherer<'r> {
             }
             Err(e) => return Err(git_err("HEAD")(e)),
         };
-        let index = self.repo.index().map_err(git_err("the index"))?;
+        let mut index = self.repo.index().map_err(git_err("the index"))?;
+        // The repository object may have cached an older index: reload it if git changed it.
+        index.read(false).map_err(git_err("the index"))?;
         let mut opts = git2::DiffOptions::new();
         opts.context_lines(0).ignore_submodules(true);
         let diff = self

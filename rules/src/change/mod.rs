@@ -184,6 +184,8 @@ pub struct Change {
     pub staged: Vec<FileChange>,
     /// commit-msg: the message being written, and the author it will carry.
     pub message: Option<PendingMessage>,
+    /// The pull request being judged (the bot, `vouch review`); `None` at the git hooks.
+    pub pull_request: Option<crate::review::PullRequest>,
 }
 
 /// A commit message not yet committed (the commit-msg hook).
@@ -205,6 +207,7 @@ impl Change {
             now,
             staged: Vec::new(),
             message: None,
+            pull_request: None,
         }
     }
 

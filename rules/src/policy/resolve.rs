@@ -71,3 +71,34 @@ pub fn for_target(repo: &Repository, target: &str) -> Result<Policy, PolicyError
     }
     Ok(Policy::builtin())
 }
+
+/// The policy a remote will judge a push to `target` with, as far as this clone knows: the
+/// remote-tracking copy of the target branch, else of the remote's default branch, else the
+/// bootstrap default. Never a local branch: what is being pushed cannot vouch for itself.
+pub fn for_remote_target(
+    repo: &Repository,
+    remote: &str,
+    target: &str,
+) -> Result<Policy, PolicyError> {
+    if let Some(short) = target.strip_prefix("refs/heads/") {
+        if let Some(policy) = at_ref(repo, &format!("refs/remotes/{remote}/{short}"))? {
+            return Ok(policy);
+        }
+    }
+    let remote_head = repo
+        .find_reference(&format!("refs/remotes/{remote}/HEAD"))
+        .ok()
+        .and_then(|r| r.symbolic_target().ok().flatten().map(str::to_string));
+    if let Some(default) = remote_head {
+        if let Some(mut policy) = at_ref(repo, &default)? {
+            if let Origin::File { origin } = &policy.origin {
+                policy.origin = Origin::DefaultBranch {
+                    origin: origin.clone(),
+                    target: target.to_string(),
+                };
+            }
+            return Ok(policy);
+        }
+    }
+    Ok(Policy::builtin())
+}

@@ -41,3 +41,6 @@ pub fn render(verdict: &crate::Verdict, format: Format, text: TextOptions) -> St
         Format::Markdown => to_markdown(verdict),
     }
 }
+
+#[cfg(test)]
+mod tests;
