@@ -67,6 +67,7 @@ fn vouch_agrees_with_git_on_real_signatures() {
         ("ssh-ed25519", ssh("ed25519", "ed25519", None)),
         ("ssh-ecdsa-p256", ssh("ecdsa256", "ecdsa", Some("256"))),
         ("ssh-ecdsa-p384", ssh("ecdsa384", "ecdsa", Some("384"))),
+        ("ssh-ecdsa-p521", ssh("ecdsa521", "ecdsa", Some("521"))),
         ("ssh-rsa", ssh("rsa", "rsa", Some("2048"))),
     ];
     for (_, key) in &ssh_keys {
@@ -86,6 +87,7 @@ fn vouch_agrees_with_git_on_real_signatures() {
         ("pgp-ed25519", "ed25519"),
         ("pgp-rsa", "rsa2048"),
         ("pgp-ecdsa-p256", "nistp256"),
+        ("pgp-ecdsa-p384", "nistp384"),
     ]
     .iter()
     .map(|(name, algo)| {
@@ -260,7 +262,7 @@ fn vouch_agrees_with_git_on_real_signatures() {
     let policy = policy("[signatures]\nrequired = true\n", &files);
     let trust = signatures_lab::trust(&policy);
 
-    assert_eq!(cases.len(), 21, "every row of the table was built");
+    assert_eq!(cases.len(), 23, "every row of the table was built");
     let mut failures = Vec::new();
     for case in &cases {
         let commit = lab.read_commit(&case.commit);
