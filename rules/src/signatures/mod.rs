@@ -168,11 +168,17 @@ impl Target<'_> {
 
     fn resign(&self) -> String {
         match self {
-            Target::Commit(u, c) => format!(
-                "re-sign it: `git commit --amend --no-edit -S` if it is the last commit, else `git rebase --exec 'git commit --amend --no-edit -S' {}^` on {}",
-                short_id(&c.id),
-                u.short_name()
-            ),
+            Target::Commit(u, c) => {
+                let base = if c.parents.is_empty() {
+                    "--root".to_string()
+                } else {
+                    format!("{}^", short_id(&c.id))
+                };
+                format!(
+                    "re-sign it: `git commit --amend --no-edit -S` if it is the last commit, else `git rebase --exec 'git commit --amend --no-edit -S' {base}` on {}",
+                    u.short_name()
+                )
+            }
             Target::Tag(_, t) => format!(
                 "re-create the tag signed: `git tag -s -f {0} {0}^{{}}`",
                 t.name
