@@ -470,9 +470,9 @@ fn judge_ssh(
                 SigStatus::OutsideWindow,
                 format!("line {} limits the key to {}", line.line, window(line)),
             )
-        } else if let Some(c) =
-            cert.filter(|c| (time as u64) < c.valid_after() || (time as u64) >= c.valid_before())
-        {
+        } else if let Some(c) = cert.filter(|c| {
+            (time.max(0) as u64) < c.valid_after() || (time.max(0) as u64) >= c.valid_before()
+        }) {
             (
                 SigStatus::OutsideWindow,
                 format!(
