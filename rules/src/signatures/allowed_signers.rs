@@ -23,6 +23,8 @@ pub struct AllowedSigner {
     /// Unix seconds, exclusive.
     pub valid_before: Option<i64>,
     pub key: PublicKey,
+    /// An Ed25519 key decoded once, so each signature skips the point decompression.
+    pub ed25519: Option<ed25519_dalek::VerifyingKey>,
     /// `SHA256:…`, as `ssh-keygen -l` prints it.
     pub fingerprint: String,
     /// 1-based line in the file.
@@ -172,6 +174,10 @@ impl Cursor<'_> {
             valid_after: options.valid_after,
             valid_before: options.valid_before,
             fingerprint: key.fingerprint(HashAlg::Sha256).to_string(),
+            ed25519: key
+                .key_data()
+                .ed25519()
+                .and_then(|k| ed25519_dalek::VerifyingKey::try_from(k).ok()),
             key: PublicKey::new(key.key_data().clone(), comment),
             line,
         })

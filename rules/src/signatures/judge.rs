@@ -238,11 +238,10 @@ fn check_ssh<'t>(trust: &'t Trust, signed: &Signed) -> Checked<'t> {
             fingerprint,
         );
     }
-    if let Err(e) = sig.verify(&signed.payload) {
-        return Checked::Failed(SigStatus::Bad, e.to_string(), fingerprint);
-    }
     let lines: Vec<&AllowedSigner> = match &sig.key {
-        SigningKey::Plain(_) => trust.ssh_lines(&sig.key.fingerprint()).collect(),
+        SigningKey::Plain(_) => trust
+            .ssh_lines(fingerprint.as_deref().unwrap_or(""))
+            .collect(),
         SigningKey::Certificate(cert) => {
             let ca = cert
                 .signature_key()
@@ -259,6 +258,14 @@ fn check_ssh<'t>(trust: &'t Trust, signed: &Signed) -> Checked<'t> {
             lines
         }
     };
+    // The signature is checked whether or not the key is trusted: a tampered commit is `bad`.
+    let cached = match &sig.key {
+        SigningKey::Plain(_) => lines.first().and_then(|l| l.ed25519.as_ref()),
+        SigningKey::Certificate(_) => None,
+    };
+    if let Err(e) = sig.verify_with(&signed.payload, cached) {
+        return Checked::Failed(SigStatus::Bad, e.to_string(), fingerprint);
+    }
     if lines.is_empty() {
         let what = match sig.key {
             SigningKey::Plain(_) => "no line of the allowed-signers file has this key",

@@ -145,6 +145,16 @@ fn put_string(out: &mut Vec<u8>, bytes: &[u8]) {
 impl SshSignature {
     /// Check the signature over `message` with the key it names. Says nothing about trust.
     pub fn verify(&self, message: &[u8]) -> Result<(), SshError> {
+        self.verify_with(message, None)
+    }
+
+    /// As [`verify`](Self::verify), with the signing key already decoded when it is an Ed25519
+    /// key the caller knows (the same key the signature names).
+    pub fn verify_with(
+        &self,
+        message: &[u8],
+        ed25519: Option<&ed25519_dalek::VerifyingKey>,
+    ) -> Result<(), SshError> {
         let digest = match self.hash_alg.as_str() {
             "sha256" => Sha256::digest(message).to_vec(),
             "sha512" => Sha512::digest(message).to_vec(),
@@ -156,9 +166,15 @@ impl SshSignature {
         put_string(&mut signed, &self.reserved);
         put_string(&mut signed, self.hash_alg.as_bytes());
         put_string(&mut signed, &digest);
-        self.key
-            .key_data()
-            .verify(&signed, &self.signature)
+        let key = self.key.key_data();
+        if let (Some(cached), Some(named)) = (ed25519, key.ed25519()) {
+            if cached.as_bytes() == &named.0 {
+                let sig = ed25519_dalek::Signature::try_from(&self.signature)
+                    .map_err(|_| SshError::Mismatch)?;
+                return cached.verify(&signed, &sig).map_err(|_| SshError::Mismatch);
+            }
+        }
+        key.verify(&signed, &self.signature)
             .map_err(|_| SshError::Mismatch)
     }
 }
