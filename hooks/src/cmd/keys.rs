@@ -241,7 +241,7 @@ fn add_ssh(root: &Path, policy: &Policy, a: &AddArgs, key: &str) -> anyhow::Resu
     {
         say!(
             "{fingerprint} is already trusted for {}",
-            a.identities.join(", ")
+            for_terminal(&a.identities.join(", "))
         );
         return Ok(Outcome::Pass);
     }
@@ -289,7 +289,7 @@ fn list(root: &Path, out: &Output) -> anyhow::Result<Outcome> {
             if r.state.is_empty() {
                 String::new()
             } else {
-                format!("  [{}]", r.state.join("; "))
+                format!("  [{}]", for_terminal(&r.state.join("; ")))
             }
         );
     }
