@@ -232,6 +232,50 @@ fn verify_judges_by_the_policy_in_force_and_audits_from_a_trust_root() {
     let stdout = String::from_utf8_lossy(&text.stdout);
     assert!(stdout.contains("signatures.unknown-key"), "{stdout}");
     assert!(stdout.contains("vouch keys add"), "{stdout}");
+    // Signed annotated tags: `vouch verify TAG` judges the tag object too.
+    let eve = r.key("eve");
+    let signing = |k: &Path| format!("user.signingkey={}", k.display());
+    r.git(&[
+        "-c",
+        &signing(&alice),
+        "tag",
+        "-s",
+        "-m",
+        "release",
+        "v1",
+        &by_bob,
+    ]);
+    r.git(&[
+        "-c",
+        &signing(&eve),
+        "tag",
+        "-s",
+        "-m",
+        "fake",
+        "v1-eve",
+        &by_bob,
+    ]);
+    let out = r.vouch(&[
+        "verify",
+        "--policy-ref",
+        "refs/heads/main",
+        &format!("{by_bob}..v1"),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("0 commit(s) and 1 tag(s)"));
+    let out = r.vouch(&["verify", "--format", "json", &format!("{by_bob}..v1-eve")]);
+    assert_eq!(out.status.code(), Some(1));
+    let tag_id = r.git(&["rev-parse", "v1-eve"]);
+    assert_eq!(
+        rules(&out.stdout),
+        vec![("signatures.unknown-key".to_string(), tag_id)]
+    );
+
     let sarif = r.vouch(&["verify", "--format", "sarif"]);
     let v: serde_json::Value = serde_json::from_slice(&sarif.stdout).unwrap();
     assert_eq!(v["version"], "2.1.0");
