@@ -360,3 +360,114 @@ fn keys_retire_and_compromise_edit_the_policy_and_change_verdicts() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("fix:"));
 }
+
+#[test]
+fn keys_add_from_the_gpg_keyring_then_verify() {
+    let r = Repo::new();
+    let home = r.keys.join("gnupg");
+    std::fs::create_dir(&home).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    check(
+        Command::new("gpg")
+            .env("GNUPGHOME", &home)
+            .args(["--batch", "--quiet", "--passphrase", "", "--quick-gen-key"])
+            .args(["Carol <carol@example.com>", "ed25519", "sign", "0"]),
+    );
+    write_policy(&r, "[signatures]\nrequired = true\n");
+    let gpg_env = |args: &[&str]| {
+        Command::new(vouch_bin())
+            .current_dir(&r.root)
+            .env("GNUPGHOME", &home)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    // An identity the key does not have is refused, with the gpg command that adds it.
+    let out = gpg_env(&[
+        "keys",
+        "add",
+        "--gpg",
+        "carol@example.com",
+        "--identity",
+        "nobody@example.com",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("gpg --quick-add-uid"));
+    let out = gpg_env(&["keys", "add", "--gpg", "carol@example.com"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(r.root.join(".vouch/keys/carol.asc").is_file());
+    let list = r.vouch_ok(&["keys", "list"]);
+    assert!(
+        list.contains("openpgp") && list.contains("carol@example.com"),
+        "{list}"
+    );
+
+    r.git(&["add", ".vouch"]);
+    check(
+        Command::new("git")
+            .current_dir(&r.root)
+            .env("GNUPGHOME", &home)
+            .args([
+                "-c",
+                "gpg.format=openpgp",
+                "-c",
+                "user.signingkey=carol@example.com",
+            ])
+            .args([
+                "-c",
+                "user.email=carol@example.com",
+                "commit",
+                "-q",
+                "-S",
+                "-m",
+                "carol",
+            ]),
+    );
+    let out = r.vouch(&["verify", "--format", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // Her signature is good only as carol: a commit as someone else is refused.
+    check(
+        Command::new("git")
+            .current_dir(&r.root)
+            .env("GNUPGHOME", &home)
+            .args([
+                "-c",
+                "gpg.format=openpgp",
+                "-c",
+                "user.signingkey=carol@example.com",
+            ])
+            .args([
+                "-c",
+                "user.email=dave@example.com",
+                "commit",
+                "-q",
+                "--allow-empty",
+                "-S",
+                "-m",
+                "dave",
+            ]),
+    );
+    let out = r.vouch(&["verify", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let found = rules(&out.stdout);
+    let _ = Command::new("gpgconf")
+        .arg("--homedir")
+        .arg(&home)
+        .args(["--kill", "gpg-agent"])
+        .output();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].0, "signatures.untrusted-identity");
+}

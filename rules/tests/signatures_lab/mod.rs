@@ -21,6 +21,19 @@ pub struct Lab {
     pub allowed_signers: PathBuf,
 }
 
+impl Drop for Lab {
+    /// Stop the gpg-agents the lab's keyrings started.
+    fn drop(&mut self) {
+        for home in [&self.gnupg, &self.other_gnupg] {
+            let _ = Command::new("gpgconf")
+                .arg("--homedir")
+                .arg(home)
+                .args(["--kill", "gpg-agent"])
+                .output();
+        }
+    }
+}
+
 /// Run a command; on failure, panic with the command, its stdout and stderr.
 pub fn run(cmd: &mut Command) -> String {
     let out = cmd
