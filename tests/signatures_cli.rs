@@ -194,6 +194,24 @@ fn verify_judges_by_the_policy_in_force_and_audits_from_a_trust_root() {
         String::from_utf8_lossy(&out.stdout)
     );
 
+    // -v lists the good ones too, each with its signer and key.
+    let out = r.vouch(&["-v", "verify", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let notes = v["checks"][0]["findings"].as_array().unwrap();
+    assert_eq!(notes.len(), 4, "{notes:?}");
+    let bob_note = notes
+        .iter()
+        .find(|f| f["location"]["commit"] == by_bob.as_str())
+        .unwrap();
+    assert_eq!(bob_note["rule"], "signatures.good");
+    assert_eq!(bob_note["severity"], "note");
+    assert_eq!(bob_note["properties"]["signer"], "bob@example.com");
+    assert!(bob_note["properties"]["fingerprint"]
+        .as_str()
+        .unwrap()
+        .starts_with("SHA256:"));
+
     // Audited from the trust root, each commit by its parent's policy: mallory's fails.
     let out = r.vouch(&["verify", "--trust-root", &root, "--format", "json"]);
     assert_eq!(out.status.code(), Some(1));

@@ -130,12 +130,17 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<Outcome> {
                 .unwrap_or_else(|| "HEAD".to_string());
             let policy = resolve::for_target(&repo, &target)?;
             let trust = signatures::load(&policy)?;
-            let findings = signatures::judge_change(&trust, &policy.signatures, &change);
+            let findings = signatures::judge_change_reporting(
+                &trust,
+                &policy.signatures,
+                &change,
+                out.verbose,
+            );
             let mut verdict = Verdict::new(policy.describe());
             verdict.push(CheckOutcome::ran("signatures", findings));
             (verdict, change.commits().len())
         }
-        Some(root) => audit(&repo, root, &change)?,
+        Some(root) => audit(&repo, root, &change, out.verbose)?,
     };
     tracing::info!("judged in {:?}", judging.elapsed());
     if out.format == vouch_rules::report::Format::Text {
@@ -184,7 +189,12 @@ fn trust_root(repo: &Repository, spec: &str, tip: Oid) -> anyhow::Result<Oid> {
 }
 
 /// Judge every commit of `change` (those after `root_id`) by its parents' policies.
-fn audit(repo: &Repository, root_id: Oid, change: &Change) -> anyhow::Result<(Verdict, usize)> {
+fn audit(
+    repo: &Repository,
+    root_id: Oid,
+    change: &Change,
+    report_good: bool,
+) -> anyhow::Result<(Verdict, usize)> {
     let update = &change.updates[0];
     let root_policy = resolve::at_commit(repo, root_id)?.ok_or_else(|| {
         UsageError::new(format!(
@@ -260,7 +270,7 @@ fn audit(repo: &Repository, root_id: Oid, change: &Change) -> anyhow::Result<(Ve
                     continue;
                 };
                 let v = signatures::verify_commit(&judge.trust, &judge.policy.signatures, commit, clock);
-                let found = signatures::findings_for(&v, &target, &judge.trust);
+                let found = signatures::findings_with(&v, &target, &judge.trust, report_good);
                 if v.accepted {
                     return found;
                 }
@@ -281,10 +291,11 @@ fn audit(repo: &Repository, root_id: Oid, change: &Change) -> anyhow::Result<(Ve
                 let trust = signatures::load(&policy)?;
                 for tag in &update.tags {
                     let v = signatures::verify_tag(&trust, &policy.signatures, tag, clock);
-                    findings.extend(signatures::findings_for(
+                    findings.extend(signatures::findings_with(
                         &v,
                         &Target::Tag(update, tag),
                         &trust,
+                        report_good,
                     ));
                 }
             }

@@ -71,19 +71,35 @@ pub fn clock_for(change: &Change) -> Clock {
 
 /// Judge every commit and annotated tag of `change`, in parallel; findings in change order.
 pub fn judge_change(trust: &Trust, policy: &SignaturesPolicy, change: &Change) -> Vec<Finding> {
+    judge_change_reporting(trust, policy, change, false)
+}
+
+/// As [`judge_change`]; with `report_good`, accepted objects get a note too (signer, key), as
+/// `vouch verify -v` lists them.
+pub fn judge_change_reporting(
+    trust: &Trust,
+    policy: &SignaturesPolicy,
+    change: &Change,
+    report_good: bool,
+) -> Vec<Finding> {
     let clock = clock_for(change);
     let commits = change.commits();
     let mut findings: Vec<Finding> = commits
         .par_iter()
         .flat_map_iter(|(update, commit)| {
             let v = verify_commit(trust, policy, commit, clock);
-            findings_for(&v, &Target::Commit(update, commit), trust)
+            findings_with(&v, &Target::Commit(update, commit), trust, report_good)
         })
         .collect();
     for update in &change.updates {
         for tag in &update.tags {
             let v = verify_tag(trust, policy, tag, clock);
-            findings.extend(findings_for(&v, &Target::Tag(update, tag), trust));
+            findings.extend(findings_with(
+                &v,
+                &Target::Tag(update, tag),
+                trust,
+                report_good,
+            ));
         }
     }
     findings
@@ -189,6 +205,16 @@ impl Target<'_> {
 
 /// The findings for one verification: none when accepted without caveat.
 pub fn findings_for(v: &Verification, target: &Target<'_>, trust: &Trust) -> Vec<Finding> {
+    findings_with(v, target, trust, false)
+}
+
+/// As [`findings_for`]; with `report_good`, an accepted object gets a note naming its signer.
+pub fn findings_with(
+    v: &Verification,
+    target: &Target<'_>,
+    trust: &Trust,
+    report_good: bool,
+) -> Vec<Finding> {
     let what = target.describe();
     let by = match (&v.signer, &v.fingerprint) {
         (Some(s), Some(f)) if !s.is_empty() => format!(" by {s} ({f})"),
@@ -212,9 +238,19 @@ pub fn findings_for(v: &Verification, target: &Target<'_>, trust: &Trust) -> Vec
                 ),
                 None,
             ),
-            None => return Vec::new(),
+            None if !report_good => return Vec::new(),
+            None => (
+                Severity::Note,
+                format!("{what} is signed{by}, good at {when}"),
+                None,
+            ),
         },
-        SigStatus::Unsigned if v.accepted => return Vec::new(),
+        SigStatus::Unsigned if v.accepted && !report_good => return Vec::new(),
+        SigStatus::Unsigned if v.accepted => (
+            Severity::Note,
+            format!("{what} is an unsigned merge, allowed by `allow_unsigned_merges`"),
+            None,
+        ),
         SigStatus::X509 if v.accepted => (
             Severity::Note,
             format!("{what} has an X.509 signature, accepted unverified by `accept_x509`"),
