@@ -5,7 +5,13 @@ use proptest::prelude::*;
 use vouch_rules::policy::{Origin, Policy, PolicyError, PolicyFiles};
 
 fn parse(text: &str) -> Result<Policy, PolicyError> {
-    Policy::parse(text, "p.toml", Origin::BuiltIn, String::new(), PolicyFiles::new(""))
+    Policy::parse(
+        text,
+        "p.toml",
+        Origin::BuiltIn,
+        String::new(),
+        PolicyFiles::new(""),
+    )
 }
 
 proptest! {
