@@ -27,7 +27,15 @@ pub fn all_checks() -> Vec<Box<dyn Check>> {
     vec![
         Box::new(crate::protection::Protection),
         Box::new(crate::commit_message::CommitMessage),
+        Box::new(crate::secrets::Secrets),
     ]
+}
+
+/// Every error in the files the policy points at (custom rules, baseline, …), one module per line.
+pub fn validate_files(policy: &Policy) -> Vec<crate::policy::PolicyError> {
+    let mut errors = Vec::new();
+    errors.extend(crate::secrets::validate(policy));
+    errors
 }
 
 /// Judge `change` under `policy` with every check: the one engine behind hooks, server hook and bot.

@@ -40,6 +40,7 @@ pub mod policy;
 pub mod protection;
 pub mod report;
 pub mod sanitize;
+pub mod secrets;
 pub mod verdict;
 
 pub use change::Change;

@@ -1,0 +1,130 @@
+//! Turning matches into findings: location, redacted value, fingerprint, remediation; then the
+//! baseline and inline allows decide what is reported.
+
+use super::baseline::Baseline;
+use super::engine::SecretMatch;
+use crate::finding::{Finding, Location, Severity};
+
+/// A match and where it was found.
+#[derive(Debug, Clone)]
+pub struct Located {
+    pub found: SecretMatch,
+    /// Path and (optionally) commit and ref; the line comes from the match.
+    pub location: Location,
+}
+
+impl Located {
+    pub fn path(&self) -> &str {
+        self.location.path.as_deref().unwrap_or("")
+    }
+}
+
+/// What to do with findings that a `vouch:allow` comment or the baseline accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Allowed {
+    /// Leave them out (what hooks do).
+    Hide,
+    /// Report them as notes marked `allowed` (`vouch scan --show-allowed`).
+    Show,
+}
+
+/// The hint every secret finding carries.
+pub fn remediation(provider: &str) -> String {
+    format!(
+        "rotate this {provider} credential first (anyone who saw the commit may hold it), then remove it from the history (git rebase, or git filter-repo once pushed); if it is not a secret, add `vouch:allow` on the line or accept it with `vouch baseline update`"
+    )
+}
+
+/// Build findings from matches, most confident rule first when several rules match the same
+/// secret at the same place, applying the baseline and inline allows.
+pub fn findings(mut found: Vec<Located>, baseline: &Baseline, allowed: Allowed) -> Vec<Finding> {
+    // Most confident first so deduplication keeps the best rule for a secret.
+    found.sort_by(|a, b| {
+        (b.found.rule.confidence, b.found.rule.checksum.is_some())
+            .cmp(&(a.found.rule.confidence, a.found.rule.checksum.is_some()))
+    });
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for l in found {
+        let m = &l.found;
+        let key = (
+            l.location.commit.clone(),
+            l.path().to_string(),
+            m.line,
+            m.secret_sha256(),
+        );
+        if !seen.insert(key) {
+            continue;
+        }
+        let fingerprint = m.fingerprint(l.path());
+        let why = if m.allowed_inline {
+            Some("inline")
+        } else if baseline.contains(&fingerprint) {
+            Some("baseline")
+        } else {
+            None
+        };
+        if why.is_some() && allowed == Allowed::Hide {
+            continue;
+        }
+        let rule = &m.rule;
+        let mut location = l.location.clone();
+        location.line = Some(m.line);
+        location.column = Some(m.column);
+        let mut f = Finding::new(
+            rule.finding_id(),
+            if why.is_some() {
+                Severity::Note
+            } else {
+                Severity::Error
+            },
+            format!("{} ({} credential)", rule.description, rule.provider),
+        )
+        .at(location)
+        .hint(remediation(&rule.provider))
+        .property("confidence", rule.confidence.as_str())
+        .property("fingerprint", fingerprint)
+        .property("redacted", m.redacted());
+        if let Some(c) = rule.checksum {
+            f = f.property("checksum", format!("{} valid", c.as_str()));
+        }
+        if let Some(why) = why {
+            f = f.property("allowed", why);
+        }
+        out.push(f);
+    }
+    out.sort_by(|a, b| {
+        (
+            &a.location.commit,
+            &a.location.path,
+            a.location.line,
+            &a.rule,
+        )
+            .cmp(&(
+                &b.location.commit,
+                &b.location.path,
+                b.location.line,
+                &b.rule,
+            ))
+    });
+    out
+}
+
+/// A file too large to scan: reported, never silently skipped.
+pub fn not_scanned(location: Location, size: u64, limit: u64) -> Finding {
+    Finding::warning(
+        "secrets.not-scanned",
+        format!("not scanned for secrets: {size} bytes is over the {limit}-byte limit"),
+    )
+    .at(location)
+    .hint("raise `max_file_bytes` in [secrets] of .vouch/policy.toml, or exempt the path with `allow_paths`")
+}
+
+/// A rule whose pattern failed to compile: the scan is incomplete, so it fails.
+pub fn broken_rule(reason: &str) -> Finding {
+    Finding::error(
+        "secrets.rule-broken",
+        format!("a secret rule could not run: {reason}"),
+    )
+    .hint("fix the rule's regex (`vouch rules test` shows every rule's status)")
+}
