@@ -152,6 +152,8 @@ pub struct Scan {
     /// Rules whose pattern failed to compile when first needed (`id: reason`). Only a broken
     /// built-in can cause this; the caller fails closed.
     pub broken_rules: Vec<String>,
+    /// Bytes scanned.
+    pub bytes: u64,
 }
 
 /// What happened to a file.
@@ -278,6 +280,7 @@ impl Scanner {
         Scan {
             matches,
             broken_rules: state.broken,
+            bytes: bytes.len() as u64,
         }
     }
 
@@ -341,6 +344,7 @@ impl Scanner {
         Ok(FileScan::Scanned(Scan {
             matches,
             broken_rules: state.broken,
+            bytes: abs_base + buf.len() as u64,
         }))
     }
 

@@ -26,7 +26,7 @@ pub mod rule;
 pub mod validate;
 
 pub use baseline::Baseline;
-pub use check::Secrets;
+pub use check::{scan_file_change, Secrets};
 pub use engine::{FileScan, Scan, Scanner, SecretMatch, Settings};
 pub use report::{Allowed, Located};
 pub use rule::Rule;
@@ -43,6 +43,18 @@ const DEFAULT_BASELINE: &str = ".vouch/baseline.json";
 /// The built-in rules plus the policy's custom rules (`.vouch/secrets.toml`, read from the
 /// policy's snapshot), compiled into a scanner with the policy's settings.
 pub fn load(policy: &Policy) -> Result<Scanner, PolicyError> {
+    let rules = all_rules(policy)?;
+    Scanner::new(rules, Settings::from_policy(&policy.secrets)).map_err(|reason| {
+        PolicyError::Unreadable {
+            file: "secret rules".into(),
+            reason,
+        }
+    })
+}
+
+/// Every rule the policy knows, built-in then custom, before `disable_rules` and
+/// `min_confidence` apply (for `vouch rules list`).
+pub fn all_rules(policy: &Policy) -> Result<Vec<Arc<Rule>>, PolicyError> {
     let builtin = builtin::rules()?;
     let mut taken: HashSet<String> = builtin.iter().map(|r| r.id.clone()).collect();
     let mut rules: Vec<Arc<Rule>> = builtin.to_vec();
@@ -82,12 +94,7 @@ pub fn load(policy: &Policy) -> Result<Scanner, PolicyError> {
             return Err(err);
         }
     }
-    Scanner::new(rules, Settings::from_policy(&policy.secrets)).map_err(|reason| {
-        PolicyError::Unreadable {
-            file: "secret rules".into(),
-            reason,
-        }
-    })
+    Ok(rules)
 }
 
 /// The policy's baseline (`.vouch/baseline.json` in its snapshot); empty when there is none.
