@@ -1,6 +1,9 @@
 //! The secret scanner end to end through the library: real git repositories, files on disk,
 //! every renderer. Test secrets are generated at run time.
 
+// Helpers outside #[test] fns panic on a broken setup, as the tests themselves do.
+#![allow(clippy::unwrap_used)]
+
 use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
 use std::process::Command;
