@@ -277,6 +277,17 @@ fn scan_text(policy: &Policy, path: &str, text: &str, allowed: Allowed) -> Vec<F
     findings(found, &baseline, allowed)
 }
 
+/// (name, policy text, extra files, path, text, findings shown, shown with --show-allowed)
+type AllowCase<'a> = (
+    &'a str,
+    String,
+    Vec<(&'a str, String)>,
+    &'a str,
+    String,
+    usize,
+    usize,
+);
+
 #[test]
 fn allow_comments_baseline_and_policy_knobs() {
     let t = github_token(6);
@@ -297,15 +308,7 @@ fn allow_comments_baseline_and_policy_knobs() {
     let high_only = format!("{base}[secrets]\nmin_confidence = \"high\"\n");
     let db = "postgres://app:Xk29fLq0Zr7mWp3N@db/app";
     // (name, policy text, extra files, path, text, shown findings, shown with --show-allowed)
-    let cases: Vec<(
-        &str,
-        String,
-        Vec<(&str, String)>,
-        &str,
-        String,
-        usize,
-        usize,
-    )> = vec![
+    let cases: Vec<AllowCase> = vec![
         (
             "plain",
             base.to_string(),
