@@ -64,7 +64,7 @@ if [ ! -d "$repo/.git" ]; then
   for crate in $(ls -d "$corpus"/*/); do
     cp -r "$crate" "$repo/"
     git -C "$repo" add -A >/dev/null
-    git -C "$repo" -c user.name=bench -c user.email=bench@example.invalid commit -q -m "add $(basename "$crate")"
+    git -C "$repo" -c gc.auto=0 -c user.name=bench -c user.email=bench@example.invalid commit -q -m "add $(basename "$crate")"
   done
   git -C "$repo" gc -q
 fi

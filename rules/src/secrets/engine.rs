@@ -1,12 +1,15 @@
-//! The scanning engine: one keyword automaton over raw bytes, regexes only near a hit.
+//! The scanning engine: one keyword prefilter over raw bytes, regexes only near a hit.
 //!
-//! Every enabled rule's keywords are compiled once into a single Aho-Corasick automaton (ASCII
-//! case-insensitive). Input is searched with it first; a rule's regex runs only on the window
+//! Every enabled rule's keywords are compiled once into one prefilter over raw bytes, ASCII
+//! case-insensitive: a hashed 3-byte-prefix bitmap with exact verification ([`super::grams`]),
+//! or an Aho-Corasick automaton when a keyword is shorter than 3 bytes. Input is searched with
+//! it first; a rule's regex runs only on the window
 //! around a hit of one of its keywords (the containing line, capped at 4 KiB each side, or 64 KiB
 //! after the hit for `multiline` rules). Candidates then pass the rule's entropy threshold, its
 //! checksum and the placeholder filter. Files stream through a bounded buffer with overlap, so a
 //! 2 GB file costs a few megabytes of memory.
 
+use super::grams::Grams;
 use super::rule::{Rule, MAX_KEYWORD_LEN};
 use super::validate::{entropy, is_placeholder, looks_random};
 use crate::policy::{Confidence, Glob, SecretsPolicy};
@@ -172,6 +175,8 @@ pub enum FileScan {
 pub struct Scanner {
     rules: Vec<Arc<Rule>>,
     automaton: Option<AhoCorasick>,
+    /// The faster prefilter, when every keyword has at least 3 bytes.
+    grams: Option<Grams>,
     /// Automaton pattern id → indexes into `rules`.
     by_pattern: Vec<Vec<u32>>,
     settings: Settings,
@@ -226,7 +231,12 @@ impl Scanner {
                 }
             }
         }
-        let automaton = if patterns.is_empty() {
+        let grams = if patterns.is_empty() {
+            None
+        } else {
+            Grams::new(&patterns)
+        };
+        let automaton = if patterns.is_empty() || grams.is_some() {
             None
         } else {
             Some(
@@ -240,6 +250,7 @@ impl Scanner {
         };
         Ok(Scanner {
             rules,
+            grams,
             automaton,
             by_pattern,
             settings,
@@ -361,9 +372,6 @@ impl Scanner {
         state: &mut State,
         out: &mut Vec<SecretMatch>,
     ) {
-        let Some(automaton) = &self.automaton else {
-            return;
-        };
         if from >= limit {
             return;
         }
@@ -371,74 +379,137 @@ impl Scanner {
         // Per rule, the end of the last window its regex ran over in this block.
         let mut done_until: Vec<usize> = Vec::new();
         let mut lines = LineCursor::new(line_base);
-        for hit in automaton.find_overlapping_iter(&buf[from..search_end]) {
-            let start = from + hit.start();
-            if start >= limit {
-                continue;
+        if let Some(grams) = &self.grams {
+            grams.for_each(&buf[..search_end], from, limit, |start, end, pattern| {
+                if done_until.is_empty() {
+                    done_until = vec![0; self.rules.len()];
+                }
+                self.run_rules(
+                    buf,
+                    start,
+                    end,
+                    pattern,
+                    abs_base,
+                    &mut done_until,
+                    &mut lines,
+                    state,
+                    out,
+                );
+            });
+            return;
+        }
+        let Some(automaton) = &self.automaton else {
+            return;
+        };
+        // A fast non-overlapping search finds hit regions; an overlapping search of the few
+        // bytes around each region then finds every keyword there (one may hide another).
+        let mut hits: Vec<(usize, usize, usize)> = Vec::new();
+        let mut covered = from;
+        for region in automaton.find_iter(&buf[from..search_end]) {
+            let lo = (from + region.start())
+                .saturating_sub(MAX_KEYWORD_LEN)
+                .max(covered);
+            let hi = (from + region.end() + MAX_KEYWORD_LEN).min(search_end);
+            hits.clear();
+            for hit in automaton.find_overlapping_iter(&buf[lo..hi]) {
+                hits.push((lo + hit.start(), lo + hit.end(), hit.pattern().as_usize()));
             }
-            let end = from + hit.end();
-            if done_until.is_empty() {
-                done_until = vec![0; self.rules.len()];
-            }
-            for &ri in &self.by_pattern[hit.pattern().as_usize()] {
-                let rule = &self.rules[ri as usize];
-                let first = line_start(buf, start);
-                let window_end = if rule.multiline {
-                    (start + MULTILINE_SPAN).min(buf.len())
-                } else {
-                    line_end(buf, end)
-                };
-                let done = &mut done_until[ri as usize];
-                if window_end <= *done {
+            // Keywords cut off at `hi` are found again from the next region.
+            covered = hi.saturating_sub(MAX_KEYWORD_LEN).max(from + region.end());
+            for &(start, end, pattern) in &hits {
+                if start < from || start >= limit {
                     continue;
                 }
-                // Overlapping capped windows of one long line: resume a little before the last end.
-                let window_start = if *done > first {
-                    first.max(done.saturating_sub(1024))
-                } else {
-                    first
-                };
-                *done = window_end;
-                let regex = match rule.regex() {
-                    Ok(r) => r,
-                    Err(e) => {
-                        let msg = format!("{}: {e}", rule.id);
-                        if !state.broken.contains(&msg) {
-                            state.broken.push(msg);
-                        }
-                        continue;
-                    }
-                };
-                let window = &buf[window_start..window_end];
-                for caps in regex.captures_iter(window) {
-                    let Some(m) = caps
-                        .name("secret")
-                        .or_else(|| caps.get(1))
-                        .or_else(|| caps.get(0))
-                    else {
-                        continue;
-                    };
-                    let secret = m.as_bytes();
-                    if secret.is_empty() {
-                        continue;
-                    }
-                    let pos = window_start + m.start();
-                    if !state.seen.insert((ri, abs_base + pos as u64)) {
-                        continue;
-                    }
-                    if !self.accepts(rule, secret) {
-                        continue;
-                    }
-                    let line = lines.line_of(buf, pos);
-                    let ls = line_start(buf, pos);
-                    out.push(SecretMatch {
-                        rule: Arc::clone(rule),
-                        line,
-                        column: u32::try_from(pos - ls + 1).unwrap_or(u32::MAX),
-                        allowed_inline: self.settings.inline_allow && allowed_inline(buf, pos),
-                        secret: secret.to_vec(),
-                    });
+                if done_until.is_empty() {
+                    done_until = vec![0; self.rules.len()];
                 }
+                self.run_rules(
+                    buf,
+                    start,
+                    end,
+                    pattern,
+                    abs_base,
+                    &mut done_until,
+                    &mut lines,
+                    state,
+                    out,
+                );
+            }
+        }
+    }
+
+    /// Run the rules of keyword `pattern`, hit at `start..end`, on their windows.
+    #[allow(clippy::too_many_arguments)]
+    fn run_rules(
+        &self,
+        buf: &[u8],
+        start: usize,
+        end: usize,
+        pattern: usize,
+        abs_base: u64,
+        done_until: &mut [usize],
+        lines: &mut LineCursor,
+        state: &mut State,
+        out: &mut Vec<SecretMatch>,
+    ) {
+        for &ri in &self.by_pattern[pattern] {
+            let rule = &self.rules[ri as usize];
+            let first = line_start(buf, start);
+            let window_end = if rule.multiline {
+                (start + MULTILINE_SPAN).min(buf.len())
+            } else {
+                line_end(buf, end)
+            };
+            let done = &mut done_until[ri as usize];
+            if window_end <= *done {
+                continue;
+            }
+            // Overlapping capped windows of one long line: resume a little before the last end.
+            let window_start = if *done > first {
+                first.max(done.saturating_sub(1024))
+            } else {
+                first
+            };
+            *done = window_end;
+            let regex = match rule.regex() {
+                Ok(r) => r,
+                Err(e) => {
+                    let msg = format!("{}: {e}", rule.id);
+                    if !state.broken.contains(&msg) {
+                        state.broken.push(msg);
+                    }
+                    continue;
+                }
+            };
+            let window = &buf[window_start..window_end];
+            for caps in regex.captures_iter(window) {
+                let Some(m) = caps
+                    .name("secret")
+                    .or_else(|| caps.get(1))
+                    .or_else(|| caps.get(0))
+                else {
+                    continue;
+                };
+                let secret = m.as_bytes();
+                if secret.is_empty() {
+                    continue;
+                }
+                let pos = window_start + m.start();
+                if !state.seen.insert((ri, abs_base + pos as u64)) {
+                    continue;
+                }
+                if !self.accepts(rule, secret) {
+                    continue;
+                }
+                let line = lines.line_of(buf, pos);
+                let ls = line_start(buf, pos);
+                out.push(SecretMatch {
+                    rule: Arc::clone(rule),
+                    line,
+                    column: u32::try_from(pos - ls + 1).unwrap_or(u32::MAX),
+                    allowed_inline: self.settings.inline_allow && allowed_inline(buf, pos),
+                    secret: secret.to_vec(),
+                });
             }
         }
     }

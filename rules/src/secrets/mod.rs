@@ -20,6 +20,7 @@ pub mod baseline;
 pub mod builtin;
 mod check;
 pub mod engine;
+mod grams;
 pub mod history;
 pub mod report;
 pub mod rule;

@@ -9,3 +9,85 @@ fn builtin_rules_pass_their_examples() {
     let failures = test_rules(&rules);
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+fn custom(text: &str) -> Scanner {
+    let rules = parse_file(text, "test.toml").unwrap();
+    Scanner::new(rules, Settings::everything()).unwrap()
+}
+
+const SHORT_KEYWORD: &str = r#"[[rule]]
+id = "short"
+description = "two-byte keyword"
+provider = "Test"
+keywords = ["q9"]
+regex = '''\b(q9[a-z0-9]{20})\b'''
+confidence = "high"
+examples = ["q9ab12cd34ef56gh78ij90"]
+"#;
+
+#[test]
+fn both_prefilters_find_the_same_things() {
+    // A two-byte keyword forces the automaton; the built-ins use the 3-byte bitmap.
+    let short = custom(SHORT_KEYWORD);
+    let text = b"a Q9ab12cd34ef56gh78ij90 b\nq9ab12cd34ef56gh78ij91\n";
+    let lines: Vec<u32> = short
+        .scan_bytes(text, 1)
+        .matches
+        .iter()
+        .map(|m| m.line)
+        .collect();
+    assert_eq!(
+        lines,
+        vec![2],
+        "the regex is case-sensitive, the keyword is not"
+    );
+    assert!(test_rules(short.rules()).is_empty());
+}
+
+#[test]
+fn streaming_finds_secrets_across_chunk_boundaries() {
+    let token = {
+        let payload = "Zq8Rk2Lw0Pn5Vt7Xc3Bd9Hf1Jm4Ns6";
+        format!("ghp_{payload}{}", validate::crc32_check(payload.as_bytes()))
+    };
+    let scanner = load(&crate::policy::Policy::builtin()).unwrap();
+    // Place the token at many offsets around the 8 MiB chunk edge (minus the overlap kept).
+    let chunk = 8 * 1024 * 1024;
+    for shift in [0usize, 1, 20, 39, 40, 41, 70_000, 90_000] {
+        let mut text = b"line\n".repeat((chunk - 80 * 1024 - shift) / 5);
+        let line = text.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
+        text.extend_from_slice(token.as_bytes());
+        text.extend_from_slice(b"\nafter\n");
+        text.extend(b"more\n".repeat(300_000));
+        let FileScan::Scanned(scan) = scanner
+            .scan_reader(text.as_slice(), &mut Vec::new())
+            .unwrap()
+        else {
+            panic!("not scanned");
+        };
+        let found: Vec<u32> = scan.matches.iter().map(|m| m.line).collect();
+        assert_eq!(found, vec![line], "shift {shift}");
+        assert_eq!(scan.bytes, text.len() as u64);
+    }
+}
+
+#[test]
+fn redaction_shows_less_of_shorter_secrets() {
+    let cases = [
+        (
+            "long",
+            "ghp_0123456789abcdefghij",
+            "ghp_\u{2026} (24 chars)",
+        ),
+        ("medium", "Xk29fLq0Zr", "Xk\u{2026} (10 chars)"),
+        ("short", "hunter2", "\u{2026} (7 chars)"),
+        (
+            "control bytes",
+            "\u{1b}[31mZZZZZZZZZZZZZZ",
+            "?[31\u{2026} (19 chars)",
+        ),
+    ];
+    for (name, secret, expected) in cases {
+        assert_eq!(engine::redact(secret.as_bytes()), expected, "{name}");
+    }
+}
