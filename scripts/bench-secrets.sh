@@ -40,7 +40,7 @@ if [ ! -d "$corpus" ]; then
     [ "$total" -ge "$want_mb" ] && break
   done
 fi
-bytes=$(du -sb "$corpus" | cut -f1)
+bytes=$(find "$corpus" -type f -printf '%s\n' | awk '{s += $1} END {print s}')
 files=$(find "$corpus" -type f | wc -l)
 mb=$(echo "$bytes / 1000000" | bc -l)
 cat "$(find "$corpus" -type f | head -2000)" >/dev/null 2>&1 || true   # warm the cache

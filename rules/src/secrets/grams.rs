@@ -16,6 +16,10 @@ pub struct Grams {
     t1: [u16; 256],
     t2: [u16; 256],
     bits: Vec<u64>,
+    /// Exact bigrams (every ASCII case variant) at keyword offsets 0 and 1, indexed by the two
+    /// bytes as a little-endian u16: positions are tested two at a time.
+    first: Box<[u64; 1024]>,
+    second: Box<[u64; 1024]>,
     /// Bucket `h` holds keyword ids `ids[heads[h]..heads[h + 1]]`.
     heads: Vec<u32>,
     ids: Vec<u32>,
@@ -76,7 +80,15 @@ impl Grams {
             ids[fill[h] as usize] = id as u32;
             fill[h] += 1;
         }
+        let mut first = Box::new([0u64; 1024]);
+        let mut second = Box::new([0u64; 1024]);
+        for k in &keywords {
+            set_bigram(&mut first, k[0], k[1]);
+            set_bigram(&mut second, k[1], k[2]);
+        }
         Some(Grams {
+            first,
+            second,
             keywords,
             t0,
             t1,
@@ -100,24 +112,56 @@ impl Grams {
         if from >= to {
             return;
         }
-        for (i, w) in hay[from..to + 2].windows(3).enumerate() {
-            let h = usize::from(
-                self.t0[usize::from(w[0])]
-                    ^ self.t1[usize::from(w[1])]
-                    ^ self.t2[usize::from(w[2])],
-            );
-            if (self.bits[h >> 6] >> (h & 63)) & 1 == 0 {
-                continue;
+        // Every keyword has at least 3 bytes, so one starting at p has a bigram at an even
+        // position: its first (p even) or its second (p odd). Test even positions only.
+        let mut i = from;
+        while i + 1 < hay.len() && i <= to {
+            let x = usize::from(u16::from_le_bytes([hay[i], hay[i + 1]]));
+            let (word, bit) = (x >> 6, x & 63);
+            if (self.second[word] >> bit) & 1 != 0 && i > from {
+                self.verify(hay, i - 1, to, &mut hit);
             }
-            let start = from + i;
-            let bucket = &self.ids[self.heads[h] as usize..self.heads[h + 1] as usize];
-            for &id in bucket {
-                let k = &self.keywords[id as usize];
-                let end = start + k.len();
-                if end <= hay.len() && hay[start..end].eq_ignore_ascii_case(k) {
-                    hit(start, end, id as usize);
-                }
+            if (self.first[word] >> bit) & 1 != 0 {
+                self.verify(hay, i, to, &mut hit);
             }
+            i += 2;
+        }
+    }
+
+    /// Report the keywords that start exactly at `start`.
+    fn verify(
+        &self,
+        hay: &[u8],
+        start: usize,
+        to: usize,
+        hit: &mut impl FnMut(usize, usize, usize),
+    ) {
+        if start >= to || start + 3 > hay.len() {
+            return;
+        }
+        let h = usize::from(
+            self.t0[usize::from(hay[start])]
+                ^ self.t1[usize::from(hay[start + 1])]
+                ^ self.t2[usize::from(hay[start + 2])],
+        );
+        if (self.bits[h >> 6] >> (h & 63)) & 1 == 0 {
+            return;
+        }
+        for &id in &self.ids[self.heads[h] as usize..self.heads[h + 1] as usize] {
+            let k = &self.keywords[id as usize];
+            let end = start + k.len();
+            if end <= hay.len() && hay[start..end].eq_ignore_ascii_case(k) {
+                hit(start, end, id as usize);
+            }
+        }
+    }
+}
+
+fn set_bigram(map: &mut [u64; 1024], a: u8, b: u8) {
+    for x in [a.to_ascii_lowercase(), a.to_ascii_uppercase()] {
+        for y in [b.to_ascii_lowercase(), b.to_ascii_uppercase()] {
+            let i = usize::from(u16::from_le_bytes([x, y]));
+            map[i >> 6] |= 1 << (i & 63);
         }
     }
 }
@@ -129,6 +173,20 @@ mod tests {
     #[test]
     fn finds_every_keyword_case_insensitively_including_overlaps() {
         let g = Grams::new(&["ghp_", "sk_live_", "sk_", "live"]).unwrap();
+        // Every alignment of a keyword relative to the even positions.
+        for pad in 0..4 {
+            let hay = format!("{}ghp_", " ".repeat(pad));
+            let mut n = 0;
+            g.for_each(hay.as_bytes(), 0, hay.len(), |s, _, _| {
+                assert_eq!(s, pad);
+                n += 1;
+            });
+            assert_eq!(n, 1, "pad {pad}");
+            // Starting the search one byte after the keyword's start excludes it.
+            let mut m = 0;
+            g.for_each(hay.as_bytes(), pad + 1, hay.len(), |_, _, _| m += 1);
+            assert_eq!(m, 0, "from past the start, pad {pad}");
+        }
         let hay = b"x GHP_1 sk_live_2 Sk_";
         let mut hits = Vec::new();
         g.for_each(hay, 0, hay.len(), |s, e, id| hits.push((s, e, id)));
