@@ -100,6 +100,16 @@ impl SecretMatch {
         redact(&self.secret)
     }
 
+    /// The secret's length in bytes.
+    pub fn len(&self) -> usize {
+        self.secret.len()
+    }
+
+    /// Always false: an empty candidate is never a match.
+    pub fn is_empty(&self) -> bool {
+        self.secret.is_empty()
+    }
+
     /// SHA-256 of the secret, hex.
     pub fn secret_sha256(&self) -> String {
         hex::encode(Sha256::digest(&self.secret))

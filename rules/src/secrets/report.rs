@@ -43,19 +43,24 @@ pub fn findings(mut found: Vec<Located>, baseline: &Baseline, allowed: Allowed) 
         (b.found.rule.confidence, b.found.rule.checksum.is_some())
             .cmp(&(a.found.rule.confidence, a.found.rule.checksum.is_some()))
     });
-    let mut seen = std::collections::HashSet::new();
+    // Where findings already are, per (commit, path, line): byte ranges from the column.
+    let mut taken: std::collections::HashMap<(Option<String>, String, u32), Vec<(u32, u32)>> =
+        std::collections::HashMap::new();
     let mut out = Vec::new();
     for l in found {
         let m = &l.found;
-        let key = (
-            l.location.commit.clone(),
-            l.path().to_string(),
-            m.line,
-            m.secret_sha256(),
-        );
-        if !seen.insert(key) {
+        let start = m.column;
+        let end = m
+            .column
+            .saturating_add(u32::try_from(m.len()).unwrap_or(u32::MAX));
+        let spans = taken
+            .entry((l.location.commit.clone(), l.path().to_string(), m.line))
+            .or_default();
+        // A less specific rule matching (part of) a secret already reported adds nothing.
+        if spans.iter().any(|&(s, e)| start < e && s < end) {
             continue;
         }
+        spans.push((start, end));
         let fingerprint = m.fingerprint(l.path());
         let why = if m.allowed_inline {
             Some("inline")
