@@ -35,6 +35,9 @@ pub fn remediation(provider: &str) -> String {
     )
 }
 
+/// A line in a commit (or the working tree): (commit, path, line).
+type Place = (Option<String>, String, u32);
+
 /// Build findings from matches, most confident rule first when several rules match the same
 /// secret at the same place, applying the baseline and inline allows.
 pub fn findings(mut found: Vec<Located>, baseline: &Baseline, allowed: Allowed) -> Vec<Finding> {
@@ -44,7 +47,7 @@ pub fn findings(mut found: Vec<Located>, baseline: &Baseline, allowed: Allowed) 
             .cmp(&(a.found.rule.confidence, a.found.rule.checksum.is_some()))
     });
     // Where findings already are, per (commit, path, line): byte ranges from the column.
-    let mut taken: std::collections::HashMap<(Option<String>, String, u32), Vec<(u32, u32)>> =
+    let mut taken: std::collections::HashMap<Place, Vec<(u32, u32)>> =
         std::collections::HashMap::new();
     let mut out = Vec::new();
     for l in found {
