@@ -330,7 +330,7 @@ negatives = ["acme_short"]
             "broken regex names file:line",
             good.replace("\\b(acme", "(?<=x)(acme"),
             2,
-            "rules.toml:5",
+            "rules.toml:6:9",
         ),
     ];
     for (name, body, code, expect) in cases {
