@@ -23,6 +23,8 @@ pub struct Grams {
     /// Bucket `h` holds keyword ids `ids[heads[h]..heads[h + 1]]`.
     heads: Vec<u32>,
     ids: Vec<u32>,
+    /// Two-byte keywords, compared directly (they have no 3-byte prefix to hash).
+    short: Vec<u32>,
 }
 
 impl std::fmt::Debug for Grams {
@@ -34,9 +36,9 @@ impl std::fmt::Debug for Grams {
 }
 
 impl Grams {
-    /// `None` when a keyword is shorter than 3 bytes (the caller uses an automaton then).
+    /// `None` when a keyword is a single byte (the caller uses an automaton then).
     pub fn new(keywords: &[&str]) -> Option<Grams> {
-        if keywords.iter().any(|k| k.len() < 3) {
+        if keywords.iter().any(|k| k.len() < 2) {
             return None;
         }
         // Fixed pseudo-random tables: the same hash in every process.
@@ -64,7 +66,7 @@ impl Grams {
         };
         let mut bits = vec![0u64; BUCKETS / 64];
         let mut counts = vec![0u32; BUCKETS + 1];
-        for k in &keywords {
+        for k in keywords.iter().filter(|k| k.len() >= 3) {
             let h = hash(k);
             bits[h >> 6] |= 1 << (h & 63);
             counts[h + 1] += 1;
@@ -74,8 +76,13 @@ impl Grams {
         }
         let heads = counts.clone();
         let mut fill = counts;
-        let mut ids = vec![0u32; keywords.len()];
+        let mut ids = vec![0u32; keywords.iter().filter(|k| k.len() >= 3).count()];
+        let mut short = Vec::new();
         for (id, k) in keywords.iter().enumerate() {
+            if k.len() < 3 {
+                short.push(id as u32);
+                continue;
+            }
             let h = hash(k);
             ids[fill[h] as usize] = id as u32;
             fill[h] += 1;
@@ -84,7 +91,11 @@ impl Grams {
         let mut second = Box::new([0u64; 1024]);
         for k in &keywords {
             set_bigram(&mut first, k[0], k[1]);
-            set_bigram(&mut second, k[1], k[2]);
+            match k.get(2) {
+                Some(&c) => set_bigram(&mut second, k[1], c),
+                // A two-byte keyword at an odd position: its second byte then any byte.
+                None => (0..=255u8).for_each(|c| set_bigram(&mut second, k[1], c)),
+            }
         }
         Some(Grams {
             first,
@@ -96,6 +107,7 @@ impl Grams {
             bits,
             heads,
             ids,
+            short,
         })
     }
 
@@ -108,12 +120,13 @@ impl Grams {
         to: usize,
         mut hit: impl FnMut(usize, usize, usize),
     ) {
-        let to = to.min(hay.len().saturating_sub(2));
+        let to = to.min(hay.len().saturating_sub(1));
         if from >= to {
             return;
         }
-        // Every keyword has at least 3 bytes, so one starting at p has a bigram at an even
-        // position: its first (p even) or its second (p odd). Test even positions only.
+        // Every keyword has at least 2 bytes, so one starting at p has a bigram at an even
+        // position: its first (p even) or its second and next byte (p odd). Test even
+        // positions only.
         let mut i = from;
         while i + 1 < hay.len() && i <= to {
             let x = usize::from(u16::from_le_bytes([hay[i], hay[i + 1]]));
@@ -126,6 +139,10 @@ impl Grams {
             }
             i += 2;
         }
+        // A two-byte keyword ending on the last byte, at an odd position, has no even bigram.
+        if !self.short.is_empty() && i + 1 == hay.len() && i > from && i <= to {
+            self.verify(hay, i - 1, to, &mut hit);
+        }
     }
 
     /// Report the keywords that start exactly at `start`.
@@ -136,7 +153,16 @@ impl Grams {
         to: usize,
         hit: &mut impl FnMut(usize, usize, usize),
     ) {
-        if start >= to || start + 3 > hay.len() {
+        if start >= to {
+            return;
+        }
+        for &id in &self.short {
+            let k = &self.keywords[id as usize];
+            if hay.len() >= start + 2 && hay[start..start + 2].eq_ignore_ascii_case(k) {
+                hit(start, start + 2, id as usize);
+            }
+        }
+        if start + 3 > hay.len() {
             return;
         }
         let h = usize::from(
@@ -198,6 +224,16 @@ mod tests {
         let mut late = Vec::new();
         g.for_each(hay, 9, 12, |s, _, id| late.push((s, id)));
         assert_eq!(late, vec![(11, 3)]);
-        assert!(Grams::new(&["ab"]).is_none());
+        assert!(Grams::new(&["a"]).is_none());
+        // Two-byte keywords at even and odd positions, and at the very end.
+        let g = Grams::new(&["q~", "ghp_"]).unwrap();
+        for hay in ["xq~", "q~", "xxQ~", "abc8Q~zz"] {
+            let mut starts = Vec::new();
+            g.for_each(hay.as_bytes(), 0, hay.len(), |s, _, id| {
+                starts.push((s, id))
+            });
+            let at = hay.to_ascii_lowercase().find("q~").unwrap();
+            assert_eq!(starts, vec![(at, 0)], "{hay}");
+        }
     }
 }

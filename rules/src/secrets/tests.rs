@@ -27,21 +27,23 @@ examples = ["q9ab12cd34ef56gh78ij90"]
 
 #[test]
 fn both_prefilters_find_the_same_things() {
-    // A two-byte keyword forces the automaton; the built-ins use the 3-byte bitmap.
-    let short = custom(SHORT_KEYWORD);
-    let text = b"a Q9ab12cd34ef56gh78ij90 b\nq9ab12cd34ef56gh78ij91\n";
-    let lines: Vec<u32> = short
-        .scan_bytes(text, 1)
-        .matches
-        .iter()
-        .map(|m| m.line)
-        .collect();
-    assert_eq!(
-        lines,
-        vec![2],
-        "the regex is case-sensitive, the keyword is not"
-    );
-    assert!(test_rules(short.rules()).is_empty());
+    // A one-byte keyword forces the automaton; two bytes and more use the bigram bitmaps.
+    let text = b"a Q9ab12cd34ef56gh78ij90 b\nq9ab12cd34ef56gh78ij91\nx q9ab12cd34ef56gh78ij92";
+    for keyword in ["q9", "9"] {
+        let scanner = custom(&SHORT_KEYWORD.replace("[\"q9\"]", &format!("[\"{keyword}\"]")));
+        let lines: Vec<u32> = scanner
+            .scan_bytes(text, 1)
+            .matches
+            .iter()
+            .map(|m| m.line)
+            .collect();
+        assert_eq!(
+            lines,
+            vec![2, 3],
+            "keyword {keyword:?}: the regex is case-sensitive"
+        );
+        assert!(test_rules(scanner.rules()).is_empty());
+    }
 }
 
 #[test]
