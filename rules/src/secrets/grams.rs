@@ -1,29 +1,37 @@
-//! The keyword prefilter for keywords of three bytes or more: a bitmap of the (ASCII-folded)
-//! hashed first three bytes of every keyword, tested at every position of the input, then an
-//! exact case-insensitive comparison against the few keywords in the hit bucket.
+//! The keyword prefilter: every keyword (ASCII case-insensitively) with two tests per pair of
+//! input bytes and no state carried from byte to byte, unlike an automaton's latency-bound chain.
 //!
-//! Each position is tested independently (no state carried from byte to byte, unlike an
-//! automaton), so the loop runs at memory speed; about 1% of positions in source code pass the
-//! bitmap and are verified.
+//! * Keywords of 4 bytes or more have a 3-byte gram at an even input position: their first (when
+//!   they start at an even position) or their second (odd). The hashed grams at keyword offsets
+//!   0 and 1 go into two 64 Ki-bit bitmaps, tested at even positions only.
+//! * Keywords of 2 or 3 bytes are found the same way through exact bigram bitmaps.
+//!
+//! A position that passes is confirmed by an exact comparison against the keywords of its
+//! bucket. In source code a few percent of positions pass the bitmaps.
 
-/// Bits in the bitmap (and buckets in the index): 2^16, an 8 KiB bitmap that stays in L1.
+/// Bits in each hashed bitmap (and buckets in the index): 2^16, 8 KiB, stays in L1.
 const BUCKETS: usize = 1 << 16;
 
-/// The prefilter over a fixed keyword list (all at least 3 bytes long).
+/// Keywords this long or longer go through the hashed 3-grams.
+const LONG: usize = 4;
+
+/// The prefilter over a fixed keyword list (each at least 2 bytes long).
 pub struct Grams {
     keywords: Vec<Vec<u8>>,
     t0: [u16; 256],
     t1: [u16; 256],
     t2: [u16; 256],
-    bits: Vec<u64>,
-    /// Exact bigrams (every ASCII case variant) at keyword offsets 0 and 1, indexed by the two
-    /// bytes as a little-endian u16: positions are tested two at a time.
-    first: Box<[u64; 1024]>,
-    second: Box<[u64; 1024]>,
-    /// Bucket `h` holds keyword ids `ids[heads[h]..heads[h + 1]]`.
+    /// Hashed 3-grams of long keywords at offset 0 and offset 1.
+    at0: Box<[u64; BUCKETS / 64]>,
+    at1: Box<[u64; BUCKETS / 64]>,
+    /// Long keywords by the hash of their first 3 bytes: bucket `h` is `ids[heads[h]..heads[h + 1]]`.
     heads: Vec<u32>,
     ids: Vec<u32>,
-    /// Two-byte keywords, compared directly (they have no 3-byte prefix to hash).
+    /// Exact bigrams (every ASCII case variant) of short keywords at offsets 0 and 1.
+    first: Box<[u64; 1024]>,
+    second: Box<[u64; 1024]>,
+    /// Short keywords by their lowercase first two bytes: `short[short_heads[b]..short_heads[b + 1]]`.
+    short_heads: Vec<u32>,
     short: Vec<u32>,
 }
 
@@ -31,6 +39,7 @@ impl std::fmt::Debug for Grams {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Grams")
             .field("keywords", &self.keywords.len())
+            .field("short", &self.short.len())
             .finish_non_exhaustive()
     }
 }
@@ -64,51 +73,85 @@ impl Grams {
         let hash = |k: &[u8]| {
             usize::from(t0[usize::from(k[0])] ^ t1[usize::from(k[1])] ^ t2[usize::from(k[2])])
         };
-        let mut bits = vec![0u64; BUCKETS / 64];
+        let mut at0 = Box::new([0u64; BUCKETS / 64]);
+        let mut at1 = Box::new([0u64; BUCKETS / 64]);
+        let mut first = Box::new([0u64; 1024]);
+        let mut second = Box::new([0u64; 1024]);
         let mut counts = vec![0u32; BUCKETS + 1];
-        for k in keywords.iter().filter(|k| k.len() >= 3) {
-            let h = hash(k);
-            bits[h >> 6] |= 1 << (h & 63);
-            counts[h + 1] += 1;
+        let mut short = Vec::new();
+        for (id, k) in keywords.iter().enumerate() {
+            if k.len() >= LONG {
+                let h0 = hash(k);
+                let h1 = hash(&k[1..]);
+                at0[h0 >> 6] |= 1 << (h0 & 63);
+                at1[h1 >> 6] |= 1 << (h1 & 63);
+                counts[h0 + 1] += 1;
+            } else {
+                short.push(id as u32);
+                set_bigram(&mut first, k[0], k[1]);
+                match k.get(2) {
+                    Some(&c) => set_bigram(&mut second, k[1], c),
+                    // A two-byte keyword at an odd position: its second byte, then any byte.
+                    None => (0..=255u8).for_each(|c| set_bigram(&mut second, k[1], c)),
+                }
+            }
         }
         for i in 1..counts.len() {
             counts[i] += counts[i - 1];
         }
+        let bigram = |k: &[u8]| {
+            usize::from(u16::from_le_bytes([
+                k[0].to_ascii_lowercase(),
+                k[1].to_ascii_lowercase(),
+            ]))
+        };
+        let mut short_counts = vec![0u32; BUCKETS + 1];
+        for &id in &short {
+            short_counts[bigram(&keywords[id as usize]) + 1] += 1;
+        }
+        for i in 1..short_counts.len() {
+            short_counts[i] += short_counts[i - 1];
+        }
+        let short_heads = short_counts.clone();
+        let mut short_sorted = vec![0u32; short.len()];
+        for &id in &short {
+            let b = bigram(&keywords[id as usize]);
+            short_sorted[short_counts[b] as usize] = id;
+            short_counts[b] += 1;
+        }
         let heads = counts.clone();
         let mut fill = counts;
-        let mut ids = vec![0u32; keywords.iter().filter(|k| k.len() >= 3).count()];
-        let mut short = Vec::new();
+        let mut ids = vec![0u32; keywords.len() - short.len()];
         for (id, k) in keywords.iter().enumerate() {
-            if k.len() < 3 {
-                short.push(id as u32);
-                continue;
-            }
-            let h = hash(k);
-            ids[fill[h] as usize] = id as u32;
-            fill[h] += 1;
-        }
-        let mut first = Box::new([0u64; 1024]);
-        let mut second = Box::new([0u64; 1024]);
-        for k in &keywords {
-            set_bigram(&mut first, k[0], k[1]);
-            match k.get(2) {
-                Some(&c) => set_bigram(&mut second, k[1], c),
-                // A two-byte keyword at an odd position: its second byte then any byte.
-                None => (0..=255u8).for_each(|c| set_bigram(&mut second, k[1], c)),
+            if k.len() >= LONG {
+                let h = hash(k);
+                ids[fill[h] as usize] = id as u32;
+                fill[h] += 1;
             }
         }
         Some(Grams {
-            first,
-            second,
             keywords,
             t0,
             t1,
             t2,
-            bits,
+            at0,
+            at1,
             heads,
             ids,
-            short,
+            first,
+            second,
+            short_heads,
+            short: short_sorted,
         })
+    }
+
+    #[inline]
+    fn hash(&self, hay: &[u8], i: usize) -> usize {
+        usize::from(
+            self.t0[usize::from(hay[i])]
+                ^ self.t1[usize::from(hay[i + 1])]
+                ^ self.t2[usize::from(hay[i + 2])],
+        )
     }
 
     /// Call `hit(start, end, keyword id)` for every keyword occurrence starting in `from..to`
@@ -124,55 +167,78 @@ impl Grams {
         if from >= to {
             return;
         }
-        // Every keyword has at least 2 bytes, so one starting at p has a bigram at an even
-        // position: its first (p even) or its second and next byte (p odd). Test even
-        // positions only.
+        let shorts = !self.short.is_empty();
         let mut i = from;
-        while i + 1 < hay.len() && i <= to {
-            let x = usize::from(u16::from_le_bytes([hay[i], hay[i + 1]]));
-            let (word, bit) = (x >> 6, x & 63);
-            if (self.second[word] >> bit) & 1 != 0 && i > from {
-                self.verify(hay, i - 1, to, &mut hit);
+        while i <= to && i + 1 < hay.len() {
+            // Starts at i - 1 come before starts at i, so hits arrive in order.
+            if shorts {
+                let x = usize::from(u16::from_le_bytes([hay[i], hay[i + 1]]));
+                if i > from && (self.second[x >> 6] >> (x & 63)) & 1 != 0 {
+                    self.verify_short(hay, i - 1, to, &mut hit);
+                }
             }
-            if (self.first[word] >> bit) & 1 != 0 {
-                self.verify(hay, i, to, &mut hit);
+            if i + 2 < hay.len() {
+                let h = self.hash(hay, i);
+                if i > from && (self.at1[h >> 6] >> (h & 63)) & 1 != 0 {
+                    self.verify_long(hay, i - 1, to, &mut hit);
+                }
+                if shorts {
+                    let x = usize::from(u16::from_le_bytes([hay[i], hay[i + 1]]));
+                    if (self.first[x >> 6] >> (x & 63)) & 1 != 0 {
+                        self.verify_short(hay, i, to, &mut hit);
+                    }
+                }
+                if (self.at0[h >> 6] >> (h & 63)) & 1 != 0 {
+                    self.verify_long(hay, i, to, &mut hit);
+                }
+            } else if shorts {
+                let x = usize::from(u16::from_le_bytes([hay[i], hay[i + 1]]));
+                if (self.first[x >> 6] >> (x & 63)) & 1 != 0 {
+                    self.verify_short(hay, i, to, &mut hit);
+                }
             }
             i += 2;
         }
-        // A two-byte keyword ending on the last byte, at an odd position, has no even bigram.
-        if !self.short.is_empty() && i + 1 == hay.len() && i > from && i <= to {
-            self.verify(hay, i - 1, to, &mut hit);
+        // A two-byte keyword ending on the last byte at an odd position has no even bigram.
+        if shorts && i + 1 == hay.len() && i > from && i <= to {
+            self.verify_short(hay, i - 1, to, &mut hit);
         }
     }
 
-    /// Report the keywords that start exactly at `start`.
-    fn verify(
+    fn verify_short(
         &self,
         hay: &[u8],
         start: usize,
         to: usize,
         hit: &mut impl FnMut(usize, usize, usize),
     ) {
-        if start >= to {
+        if start >= to || start + 2 > hay.len() {
             return;
         }
-        for &id in &self.short {
+        let b = usize::from(u16::from_le_bytes([
+            hay[start].to_ascii_lowercase(),
+            hay[start + 1].to_ascii_lowercase(),
+        ]));
+        for &id in &self.short[self.short_heads[b] as usize..self.short_heads[b + 1] as usize] {
             let k = &self.keywords[id as usize];
-            if hay.len() >= start + 2 && hay[start..start + 2].eq_ignore_ascii_case(k) {
-                hit(start, start + 2, id as usize);
+            let end = start + k.len();
+            if end <= hay.len() && hay[start..end].eq_ignore_ascii_case(k) {
+                hit(start, end, id as usize);
             }
         }
-        if start + 3 > hay.len() {
+    }
+
+    fn verify_long(
+        &self,
+        hay: &[u8],
+        start: usize,
+        to: usize,
+        hit: &mut impl FnMut(usize, usize, usize),
+    ) {
+        if start >= to || start + LONG > hay.len() {
             return;
         }
-        let h = usize::from(
-            self.t0[usize::from(hay[start])]
-                ^ self.t1[usize::from(hay[start + 1])]
-                ^ self.t2[usize::from(hay[start + 2])],
-        );
-        if (self.bits[h >> 6] >> (h & 63)) & 1 == 0 {
-            return;
-        }
+        let h = self.hash(hay, start);
         for &id in &self.ids[self.heads[h] as usize..self.heads[h + 1] as usize] {
             let k = &self.keywords[id as usize];
             let end = start + k.len();
@@ -216,9 +282,10 @@ mod tests {
         let hay = b"x GHP_1 sk_live_2 Sk_";
         let mut hits = Vec::new();
         g.for_each(hay, 0, hay.len(), |s, e, id| hits.push((s, e, id)));
+        hits.sort();
         assert_eq!(
             hits,
-            vec![(2, 6, 0), (8, 16, 1), (8, 11, 2), (11, 15, 3), (18, 21, 2)]
+            vec![(2, 6, 0), (8, 11, 2), (8, 16, 1), (11, 15, 3), (18, 21, 2)]
         );
         // Starts are bounded by `to`; ends may run past it.
         let mut late = Vec::new();
