@@ -81,14 +81,16 @@ fn compile(pattern: &str) -> Result<Regex, String> {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RuleFile {
-    #[serde(default)]
-    rule: Vec<Spanned<RawRule>>,
+struct RuleFile<E> {
+    #[serde(default = "Vec::new")]
+    rule: Vec<Spanned<RawRule<E>>>,
 }
 
+/// A rule as written. `E` holds examples and negatives: their texts, or nothing when only
+/// scanning (built-in rules at run time skip decoding some 3,000 strings).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawRule {
+struct RawRule<E> {
     id: Spanned<String>,
     description: Spanned<String>,
     provider: Spanned<String>,
@@ -103,9 +105,32 @@ struct RawRule {
     multiline: bool,
     #[serde(default)]
     random: bool,
-    examples: Spanned<Vec<Spanned<String>>>,
-    #[serde(default)]
-    negatives: Vec<Spanned<String>>,
+    examples: E,
+    #[serde(default = "Option::default")]
+    negatives: Option<E>,
+}
+
+/// Examples or negatives as read: the texts and where the list is, or nothing.
+trait Texts {
+    fn texts(self) -> (Vec<String>, Option<std::ops::Range<usize>>);
+}
+
+impl Texts for Spanned<Vec<Spanned<String>>> {
+    fn texts(self) -> (Vec<String>, Option<std::ops::Range<usize>>) {
+        let span = self.span();
+        let texts = self
+            .into_inner()
+            .into_iter()
+            .map(Spanned::into_inner)
+            .collect();
+        (texts, Some(span))
+    }
+}
+
+impl Texts for serde::de::IgnoredAny {
+    fn texts(self) -> (Vec<String>, Option<std::ops::Range<usize>>) {
+        (Vec::new(), None)
+    }
 }
 
 /// How eagerly to compile patterns while loading.
@@ -113,7 +138,7 @@ struct RawRule {
 pub enum Compile {
     /// Compile every pattern now (custom rules, `vouch rules test`): errors point at the rule.
     Now,
-    /// Compile on first use (built-in rules, tested in CI).
+    /// Compile on first use, and skip the examples (built-in rules at run time: CI runs them).
     Lazily,
 }
 
@@ -125,7 +150,24 @@ pub fn parse_rules(
     taken: &mut HashSet<String>,
     compile_now: Compile,
 ) -> Result<Vec<Rule>, PolicyError> {
-    let file: RuleFile = toml::from_str(text).map_err(|e| toml_error(&e, text, display))?;
+    match compile_now {
+        Compile::Now => {
+            parse_with::<Spanned<Vec<Spanned<String>>>>(text, display, taken, compile_now)
+        }
+        Compile::Lazily => parse_with::<serde::de::IgnoredAny>(text, display, taken, compile_now),
+    }
+}
+
+fn parse_with<E>(
+    text: &str,
+    display: &str,
+    taken: &mut HashSet<String>,
+    compile_now: Compile,
+) -> Result<Vec<Rule>, PolicyError>
+where
+    E: Texts + serde::de::DeserializeOwned,
+{
+    let file: RuleFile<E> = toml::from_str(text).map_err(|e| toml_error(&e, text, display))?;
     let at = |offset: usize| Position::of(display, text, offset);
     let mut rules = Vec::with_capacity(file.rule.len());
     // Line of each rule, from one pass over the text (Position::of is linear per call).
@@ -229,15 +271,9 @@ pub fn parse_rules(
             )
             .with_hint("use \"low\", \"medium\" or \"high\"")
         })?;
-        let examples_span = raw.examples.span();
-        let examples: Vec<String> = raw
-            .examples
-            .into_inner()
-            .into_iter()
-            .map(Spanned::into_inner)
-            .collect();
-        if examples.is_empty() {
-            return Err(bad(examples_span, format!("rule {id:?} has no examples"))
+        let (examples, examples_span) = raw.examples.texts();
+        if let (true, Some(span)) = (examples.is_empty(), examples_span) {
+            return Err(bad(span, format!("rule {id:?} has no examples"))
                 .with_hint("add at least one text that must produce a finding (a made-up token in the real format)"));
         }
         rules.push(Rule {
@@ -252,7 +288,7 @@ pub fn parse_rules(
             multiline: raw.multiline,
             random: raw.random,
             examples,
-            negatives: raw.negatives.into_iter().map(Spanned::into_inner).collect(),
+            negatives: raw.negatives.map(|n| n.texts().0).unwrap_or_default(),
             defined_at: format!("{display}:{}", line_of(rule_start)),
             regex,
         });
