@@ -1,16 +1,16 @@
-//! The keyword prefilter: every keyword (ASCII case-insensitively) with two tests per pair of
-//! input bytes and no state carried from byte to byte, unlike an automaton's latency-bound chain.
+//! The keyword prefilter: every keyword, ASCII case-insensitively, tested at even input positions
+//! only, with no state carried from byte to byte (unlike an automaton's latency-bound chain).
 //!
-//! * Keywords of 4 bytes or more have a 3-byte gram at an even input position: their first (when
-//!   they start at an even position) or their second (odd). The hashed grams at keyword offsets
-//!   0 and 1 go into two 64 Ki-bit bitmaps, tested at even positions only.
-//! * Keywords of 2 or 3 bytes are found the same way through exact bigram bitmaps.
-//!
-//! A position that passes is confirmed by an exact comparison against the keywords of its
-//! bucket. In source code a few percent of positions pass the bitmaps.
+//! A keyword starting at p has a gram at an even position: its first gram (p even) or its
+//! second (p odd). Each table below holds two flags per gram — "a keyword starts here" and "a
+//! keyword started one byte before" — for hashed 4-grams (keywords of 5+ bytes), hashed 3-grams
+//! (4-byte keywords) and exact bigrams (2- and 3-byte keywords). A flagged position is confirmed
+//! by an exact comparison with the keywords of its bucket; in source code a few percent are.
 
-/// Bits in each hashed bitmap (and buckets in the index): 2^16, 8 KiB, stays in L1.
+/// Buckets of each hashed table (and of the index): 2^16, two bits each, 16 KiB.
 const BUCKETS: usize = 1 << 16;
+/// Every two-byte value.
+const BIGRAMS: usize = 1 << 16;
 
 /// Keywords this long or longer go through the hashed grams (3-grams for 4-byte keywords,
 /// 4-grams from `LONGER` bytes: longer grams pass far fewer positions of ordinary code).
@@ -24,18 +24,16 @@ pub struct Grams {
     t1: [u16; 256],
     t2: [u16; 256],
     t3: [u16; 256],
-    /// Hashed 4-grams of keywords of `LONGER` bytes or more at offsets 0 and 1.
-    at0_4: Box<[u64; BUCKETS / 64]>,
-    at1_4: Box<[u64; BUCKETS / 64]>,
-    /// Hashed 3-grams of long keywords at offset 0 and offset 1.
-    at0: Box<[u64; BUCKETS / 64]>,
-    at1: Box<[u64; BUCKETS / 64]>,
+    /// Two flags per hashed 4-gram (keywords of `LONGER` bytes or more): bit 0 "a keyword
+    /// starts here", bit 1 "a keyword started one byte before".
+    g4: Box<[u64; BUCKETS / 32]>,
+    /// The same for hashed 3-grams of 4-byte keywords.
+    g3: Box<[u64; BUCKETS / 32]>,
     /// Long keywords by the hash of their first 3 bytes: bucket `h` is `ids[heads[h]..heads[h + 1]]`.
     heads: Vec<u32>,
     ids: Vec<u32>,
-    /// Exact bigrams (every ASCII case variant) of short keywords at offsets 0 and 1.
-    first: Box<[u64; 1024]>,
-    second: Box<[u64; 1024]>,
+    /// The same flags for exact bigrams (every ASCII case variant) of 2- and 3-byte keywords.
+    gb: Box<[u64; BIGRAMS / 32]>,
     /// Short keywords by their lowercase first two bytes: `short[short_heads[b]..short_heads[b + 1]]`.
     short_heads: Vec<u32>,
     short: Vec<u32>,
@@ -81,33 +79,28 @@ impl Grams {
             usize::from(t0[usize::from(k[0])] ^ t1[usize::from(k[1])] ^ t2[usize::from(k[2])])
         };
         let hash4 = |k: &[u8]| hash(k) ^ usize::from(t3[usize::from(k[3])]);
-        let mut at0_4 = Box::new([0u64; BUCKETS / 64]);
-        let mut at1_4 = Box::new([0u64; BUCKETS / 64]);
-        let mut at0 = Box::new([0u64; BUCKETS / 64]);
-        let mut at1 = Box::new([0u64; BUCKETS / 64]);
-        let mut first = Box::new([0u64; 1024]);
-        let mut second = Box::new([0u64; 1024]);
+        let mut g4 = Box::new([0u64; BUCKETS / 32]);
+        let mut g3 = Box::new([0u64; BUCKETS / 32]);
+        let mut gb = Box::new([0u64; BIGRAMS / 32]);
         let mut counts = vec![0u32; BUCKETS + 1];
         let mut short = Vec::new();
         for (id, k) in keywords.iter().enumerate() {
             if k.len() >= LONGER {
-                let (h0, h1) = (hash4(k), hash4(&k[1..]));
-                at0_4[h0 >> 6] |= 1 << (h0 & 63);
-                at1_4[h1 >> 6] |= 1 << (h1 & 63);
+                set_flag(&mut g4, hash4(k), 1);
+                set_flag(&mut g4, hash4(&k[1..]), 2);
                 counts[hash(k) + 1] += 1;
             } else if k.len() >= LONG {
                 let h0 = hash(k);
-                let h1 = hash(&k[1..]);
-                at0[h0 >> 6] |= 1 << (h0 & 63);
-                at1[h1 >> 6] |= 1 << (h1 & 63);
+                set_flag(&mut g3, h0, 1);
+                set_flag(&mut g3, hash(&k[1..]), 2);
                 counts[h0 + 1] += 1;
             } else {
                 short.push(id as u32);
-                set_bigram(&mut first, k[0], k[1]);
+                set_bigram(&mut gb, k[0], k[1], 1);
                 match k.get(2) {
-                    Some(&c) => set_bigram(&mut second, k[1], c),
+                    Some(&c) => set_bigram(&mut gb, k[1], c, 2),
                     // A two-byte keyword at an odd position: its second byte, then any byte.
-                    None => (0..=255u8).for_each(|c| set_bigram(&mut second, k[1], c)),
+                    None => (0..=255u8).for_each(|c| set_bigram(&mut gb, k[1], c, 2)),
                 }
             }
         }
@@ -120,7 +113,7 @@ impl Grams {
                 k[1].to_ascii_lowercase(),
             ]))
         };
-        let mut short_counts = vec![0u32; BUCKETS + 1];
+        let mut short_counts = vec![0u32; BIGRAMS + 1];
         for &id in &short {
             short_counts[bigram(&keywords[id as usize]) + 1] += 1;
         }
@@ -150,14 +143,11 @@ impl Grams {
             t1,
             t2,
             t3,
-            at0_4,
-            at1_4,
-            at0,
-            at1,
+            g4,
+            g3,
             heads,
             ids,
-            first,
-            second,
+            gb,
             short_heads,
             short: short_sorted,
         })
@@ -187,39 +177,38 @@ impl Grams {
         }
         let shorts = !self.short.is_empty();
         let mut i = from;
+        // Starts at i - 1 are reported before starts at i, so hits arrive in order.
         while i <= to && i + 1 < hay.len() {
-            // Starts at i - 1 come before starts at i, so hits arrive in order.
-            if shorts {
-                let x = usize::from(u16::from_le_bytes([hay[i], hay[i + 1]]));
-                if i > from && (self.second[x >> 6] >> (x & 63)) & 1 != 0 {
-                    self.verify_short(hay, i - 1, to, &mut hit);
+            let x = usize::from(u16::from_le_bytes([hay[i], hay[i + 1]]));
+            let fb = flags(&self.gb, x);
+            let (mut fl, h) = match hay.get(i + 2) {
+                Some(&c) => {
+                    let h = usize::from(
+                        self.t0[usize::from(hay[i])]
+                            ^ self.t1[usize::from(hay[i + 1])]
+                            ^ self.t2[usize::from(c)],
+                    );
+                    (flags(&self.g3, h), h)
                 }
+                None => (0, 0),
+            };
+            if let Some(&d) = hay.get(i + 3) {
+                fl |= flags(&self.g4, h ^ usize::from(self.t3[usize::from(d)]));
             }
-            if i + 2 < hay.len() {
-                let h = self.hash(hay, i);
-                let h4 = match hay.get(i + 3) {
-                    Some(&b) => h ^ usize::from(self.t3[usize::from(b)]),
-                    None => BUCKETS,
-                };
-                let bit = |map: &[u64; BUCKETS / 64], h: usize| {
-                    h < BUCKETS && (map[h >> 6] >> (h & 63)) & 1 != 0
-                };
-                if i > from && (bit(&self.at1, h) || bit(&self.at1_4, h4)) {
-                    self.verify_long(hay, i - 1, to, &mut hit);
-                }
-                if shorts {
-                    let x = usize::from(u16::from_le_bytes([hay[i], hay[i + 1]]));
-                    if (self.first[x >> 6] >> (x & 63)) & 1 != 0 {
-                        self.verify_short(hay, i, to, &mut hit);
+            if fb | fl != 0 {
+                if i > from {
+                    if shorts && fb & 2 != 0 {
+                        self.verify_short(hay, i - 1, to, &mut hit);
+                    }
+                    if fl & 2 != 0 {
+                        self.verify_long(hay, i - 1, to, &mut hit);
                     }
                 }
-                if bit(&self.at0, h) || bit(&self.at0_4, h4) {
-                    self.verify_long(hay, i, to, &mut hit);
-                }
-            } else if shorts {
-                let x = usize::from(u16::from_le_bytes([hay[i], hay[i + 1]]));
-                if (self.first[x >> 6] >> (x & 63)) & 1 != 0 {
+                if shorts && fb & 1 != 0 {
                     self.verify_short(hay, i, to, &mut hit);
+                }
+                if fl & 1 != 0 {
+                    self.verify_long(hay, i, to, &mut hit);
                 }
             }
             i += 2;
@@ -274,11 +263,20 @@ impl Grams {
     }
 }
 
-fn set_bigram(map: &mut [u64; 1024], a: u8, b: u8) {
+/// The two flags of entry `i` of a packed table.
+#[inline]
+fn flags<const N: usize>(map: &[u64; N], i: usize) -> u64 {
+    (map[(i >> 5) % N] >> ((i & 31) * 2)) & 3
+}
+
+fn set_flag<const N: usize>(map: &mut [u64; N], i: usize, flag: u64) {
+    map[(i >> 5) % N] |= flag << ((i & 31) * 2);
+}
+
+fn set_bigram(map: &mut [u64; BIGRAMS / 32], a: u8, b: u8, flag: u64) {
     for x in [a.to_ascii_lowercase(), a.to_ascii_uppercase()] {
         for y in [b.to_ascii_lowercase(), b.to_ascii_uppercase()] {
-            let i = usize::from(u16::from_le_bytes([x, y]));
-            map[i >> 6] |= 1 << (i & 63);
+            set_flag(map, usize::from(u16::from_le_bytes([x, y])), flag);
         }
     }
 }
