@@ -28,16 +28,18 @@ pub fn all_checks() -> Vec<Box<dyn Check>> {
         Box::new(crate::protection::Protection),
         Box::new(crate::commit_message::CommitMessage),
         Box::new(crate::signatures::Signatures),
+        Box::new(crate::secrets::Secrets),
         Box::new(crate::review::Review),
     ]
 }
 
-/// Every problem in the files the policy points at (CODEOWNERS, keys, rules, …), one call per
-/// module that reads such a file. Empty when all of them load cleanly.
+/// Every problem in the files the policy points at (CODEOWNERS, keys, secret rules, baseline),
+/// one call per module that reads such a file. Empty when all of them load cleanly.
 pub fn validate_files(policy: &Policy) -> Vec<crate::policy::PolicyError> {
     let mut errors = Vec::new();
     errors.extend(crate::codeowners::validate(policy));
     errors.extend(crate::signatures::load(policy).err());
+    errors.extend(crate::secrets::validate(policy));
     errors
 }
 

@@ -42,6 +42,7 @@ pub mod protection;
 pub mod report;
 pub mod review;
 pub mod sanitize;
+pub mod secrets;
 pub mod signatures;
 pub mod verdict;
 
