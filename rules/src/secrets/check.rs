@@ -31,6 +31,19 @@ impl Check for Secrets {
     }
 
     fn run(&self, policy: &Policy, change: &Change) -> Result<Vec<Finding>, CheckError> {
+        // Nothing added, nothing to scan: a hook on an empty change loads no rules at all.
+        let added = |f: &FileChange| !f.hunks.is_empty();
+        let nothing = if change.point == Point::PreCommit {
+            !change.staged.iter().any(added)
+        } else {
+            !change
+                .commits()
+                .iter()
+                .any(|(_, c)| c.files.iter().any(added))
+        };
+        if nothing {
+            return Ok(Vec::new());
+        }
         let scanner = load(policy).map_err(|e| CheckError(e.to_string()))?;
         let baseline = load_baseline(policy).map_err(|e| CheckError(e.to_string()))?;
         let mut found = Vec::new();

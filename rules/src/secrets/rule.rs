@@ -69,6 +69,55 @@ impl Rule {
     pub fn finding_id(&self) -> String {
         format!("secrets.{}", self.id)
     }
+
+    /// A built-in rule from the build-time table. The files it came from are validated in full
+    /// by `vouch rules test`; this re-checks the enumerated values so a bad table fails closed.
+    pub(super) fn from_builtin(
+        def: &super::builtin::BuiltinDef,
+        display: &str,
+    ) -> Result<Rule, PolicyError> {
+        let at = Position {
+            file: display.to_string(),
+            line: def.line,
+            column: 1,
+        };
+        let bad = |what: &str| {
+            PolicyError::invalid(at.clone(), format!("built-in rule {:?}: {what}", def.id))
+                .with_hint("this is a bug in vouch's built-in rules; run `vouch rules test`")
+        };
+        let checksum = match def.checksum {
+            Some(name) => Some(Checksum::parse(name).ok_or_else(|| bad("unknown checksum"))?),
+            None => None,
+        };
+        let confidence =
+            Confidence::parse(def.confidence).ok_or_else(|| bad("unknown confidence"))?;
+        if def.entropy.is_some_and(|e| !(0.0..=8.0).contains(&e)) {
+            return Err(bad("entropy out of range"));
+        }
+        if def.keywords.is_empty() {
+            return Err(bad("no keywords"));
+        }
+        Ok(Rule {
+            id: def.id.to_string(),
+            description: def.description.to_string(),
+            provider: def.provider.to_string(),
+            keywords: def
+                .keywords
+                .iter()
+                .map(|k| k.to_ascii_lowercase())
+                .collect(),
+            pattern: def.pattern.to_string(),
+            entropy: def.entropy,
+            checksum,
+            confidence,
+            multiline: def.multiline,
+            random: def.random,
+            examples: Vec::new(),
+            negatives: Vec::new(),
+            defined_at: format!("{display}:{}", def.line),
+            regex: OnceLock::new(),
+        })
+    }
 }
 
 fn compile(pattern: &str) -> Result<Regex, String> {
