@@ -1,6 +1,9 @@
 //! Signature policy through real pushes: the server hook refuses a range with an unsigned or
 //! untrusted commit anywhere in it, naming the commit, the reason and the fix.
 
+// Test helpers panic on setup failure by design.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 use common::{Sandbox, TestRepo};
 use std::path::{Path, PathBuf};
