@@ -272,3 +272,24 @@ fn a_branch_without_policy_uses_the_default_branch_policy_and_says_so() {
     repo.push_as("alice", &["origin", "release/3"])
         .assert_refused_with(&["protection.direct-push", "the default branch's applies"]);
 }
+
+#[test]
+fn a_tag_is_judged_by_the_default_branch_policy_not_by_the_commit_it_points_at() {
+    let sb = Sandbox::new();
+    let server = sb.server("server.git");
+    let repo = sb.repo("work");
+    repo.add_remote(&server);
+    // v1 points at a commit whose policy protects no tag …
+    repo.write(".vouch/policy.toml", "[signatures]\nrequired = false\n");
+    repo.commit("no tag rules yet");
+    repo.git(&["tag", "v1"]).assert_ok();
+    repo.push_as("alice", &["-q", "origin", "main", "v1"])
+        .assert_ok();
+    // … then main starts protecting release tags.
+    repo.write(".vouch/policy.toml", POLICY);
+    repo.commit("protect tags");
+    repo.push_as("alice", &["-q", "origin", "main"]).assert_ok();
+    repo.git(&["tag", "-f", "v1"]).assert_ok();
+    repo.push_as("alice", &["--force", "origin", "v1"])
+        .assert_refused_with(&["protection.tag-move", "refs/heads/main:.vouch/policy.toml"]);
+}

@@ -51,10 +51,15 @@ pub fn default_branch(repo: &Repository) -> Option<String> {
         .and_then(|r| r.symbolic_target().ok().flatten().map(str::to_string))
 }
 
-/// The policy that judges changes to `target` (a full ref name).
+/// The policy that judges changes to `target` (a full ref name). Only a branch carries a policy
+/// of its own (a local or remote-tracking branch); tags, notes and other refs are judged by the default branch's policy (a tag's tree
+/// is whatever commit it points at, which is no authority).
 pub fn for_target(repo: &Repository, target: &str) -> Result<Policy, PolicyError> {
-    if let Some(policy) = at_ref(repo, target)? {
-        return Ok(policy);
+    if target.starts_with("refs/heads/") || target.starts_with("refs/remotes/") || target == "HEAD"
+    {
+        if let Some(policy) = at_ref(repo, target)? {
+            return Ok(policy);
+        }
     }
     if let Some(default) = default_branch(repo) {
         if default != target {
