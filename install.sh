@@ -72,7 +72,7 @@ if [ "$mode" = test ]; then
   # Tests sign with real gpg and ssh-keygen; they must not depend on the user's configuration.
   cargo fmt --all --check
   cargo clippy --workspace --all-targets --locked -- -D warnings
-  cargo test --workspace --locked
+  cargo test --workspace --locked --no-fail-fast
   cargo run --quiet --locked -p vouch-hooks -- rules test
   exit 0
 fi
