@@ -36,7 +36,7 @@ pub struct Grams {
     gt: Box<[u64; BIGRAMS / 32]>,
     /// Whether a 3-byte keyword is in bucket `h` of `ids`; in the others every keyword has 4+
     /// bytes, so a candidate's 4-gram must be flagged as a keyword start in `g4`.
-    has3: Vec<bool>,
+    has3: Box<[u64; BUCKETS / 64]>,
     /// Keywords of 3+ bytes by the hash of their first 3 bytes: bucket `h` is `ids[heads[h]..heads[h + 1]]`.
     heads: Vec<u32>,
     ids: Vec<u32>,
@@ -92,7 +92,7 @@ impl Grams {
         let mut gb = Box::new([0u64; BIGRAMS / 32]);
         let mut gt = Box::new([0u64; BIGRAMS / 32]);
         let mut counts = vec![0u32; BUCKETS + 1];
-        let mut has3 = vec![false; BUCKETS];
+        let mut has3 = Box::new([0u64; BUCKETS / 64]);
         let mut short = Vec::new();
         for (id, k) in keywords.iter().enumerate() {
             if k.len() >= LONGER {
@@ -108,7 +108,7 @@ impl Grams {
                 let h0 = hash(k);
                 set_flag(&mut g3, h0, 1);
                 set_bigram(&mut gt, k[1], k[2], 2);
-                has3[h0] = true;
+                has3[h0 / 64] |= 1 << (h0 % 64);
                 counts[h0 + 1] += 1;
             } else {
                 short.push(id as u32);
@@ -305,14 +305,12 @@ impl Grams {
             return;
         }
         let h = self.hash(hay, start);
-        if !self.has3[h] {
-            // Every keyword of this bucket has 4+ bytes: its first 4-gram must be flagged.
-            let Some(&d) = hay.get(start + 3) else {
-                return;
-            };
-            if flags(&self.g4, h ^ usize::from(self.t3[usize::from(d)])) & 1 == 0 {
-                return;
-            }
+        // Unless a 3-byte keyword is in the bucket, the candidate's 4-gram must be flagged.
+        let four = hay
+            .get(start + 3)
+            .is_some_and(|&d| flags(&self.g4, h ^ usize::from(self.t3[usize::from(d)])) & 1 != 0);
+        if !four && self.has3[h / 64] & (1 << (h % 64)) == 0 {
+            return;
         }
         for &id in &self.ids[self.heads[h] as usize..self.heads[h + 1] as usize] {
             let k = &self.keywords[id as usize];
