@@ -492,6 +492,10 @@ impl Scanner {
                 }
             };
             let window = &buf[window_start..window_end];
+            // Most windows hold no match: find that out without setting up capture groups.
+            if regex.find(window).is_none() {
+                continue;
+            }
             for caps in regex.captures_iter(window) {
                 let Some(m) = caps
                     .name("secret")

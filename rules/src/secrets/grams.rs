@@ -4,7 +4,8 @@
 //! A keyword starting at p has a gram at an even position: its first gram (p even) or its
 //! second (p odd). Each table below holds two flags per gram — "a keyword starts here" and "a
 //! keyword started one byte before" — for hashed 4-grams (keywords of 5+ bytes), hashed 3-grams
-//! (4-byte keywords) and exact bigrams (2- and 3-byte keywords). A flagged position is confirmed
+//! (3- and 4-byte keywords) and exact bigrams (2-byte keywords, and the last two bytes of a
+//! 3-byte keyword at an odd position). A flagged position is confirmed
 //! by an exact comparison with the keywords of its bucket; in source code a few percent are.
 
 /// Buckets of each hashed table (and of the index): 2^16, two bits each, 16 KiB.
@@ -12,9 +13,11 @@ const BUCKETS: usize = 1 << 16;
 /// Every two-byte value.
 const BIGRAMS: usize = 1 << 16;
 
-/// Keywords this long or longer go through the hashed grams (3-grams for 4-byte keywords,
-/// 4-grams from `LONGER` bytes: longer grams pass far fewer positions of ordinary code).
+/// Keywords this long or longer go through the hashed grams (3-grams for 3- and 4-byte keywords,
+/// 4-grams from `LONGER` bytes: longer grams pass far fewer positions of ordinary code). A 3-byte
+/// keyword at an odd position is flagged by its last two bytes (an exact bigram) instead.
 const LONG: usize = 4;
+const TRIPLE: usize = 3;
 const LONGER: usize = 5;
 
 /// The prefilter over a fixed keyword list (each at least 2 bytes long).
@@ -24,17 +27,22 @@ pub struct Grams {
     t1: [u16; 256],
     t2: [u16; 256],
     t3: [u16; 256],
-    /// Two flags per hashed 4-gram (keywords of `LONGER` bytes or more): bit 0 "a keyword
-    /// starts here", bit 1 "a keyword started one byte before".
+    /// Two flags per hashed 4-gram: bit 0 "a keyword of 4+ bytes starts here", bit 1 "a keyword
+    /// of `LONGER` bytes or more started one byte before".
     g4: Box<[u64; BUCKETS / 32]>,
-    /// The same for hashed 3-grams of 4-byte keywords.
+    /// The same for hashed 3-grams: bit 0 for 3-byte keywords, bit 1 for 4-byte ones.
     g3: Box<[u64; BUCKETS / 32]>,
-    /// Long keywords by the hash of their first 3 bytes: bucket `h` is `ids[heads[h]..heads[h + 1]]`.
+    /// Bit 1 only: a 3-byte keyword started one byte before this exact bigram (its last two).
+    gt: Box<[u64; BIGRAMS / 32]>,
+    /// Whether a 3-byte keyword is in bucket `h` of `ids`; in the others every keyword has 4+
+    /// bytes, so a candidate's 4-gram must be flagged as a keyword start in `g4`.
+    has3: Box<[u64; BUCKETS / 64]>,
+    /// Keywords of 3+ bytes by the hash of their first 3 bytes: bucket `h` is `ids[heads[h]..heads[h + 1]]`.
     heads: Vec<u32>,
     ids: Vec<u32>,
-    /// The same flags for exact bigrams (every ASCII case variant) of 2- and 3-byte keywords.
+    /// The same flags for exact bigrams (every ASCII case variant) of 2-byte keywords.
     gb: Box<[u64; BIGRAMS / 32]>,
-    /// Short keywords by their lowercase first two bytes: `short[short_heads[b]..short_heads[b + 1]]`.
+    /// 2-byte keywords by their lowercase bytes: `short[short_heads[b]..short_heads[b + 1]]`.
     short_heads: Vec<u32>,
     short: Vec<u32>,
 }
@@ -82,7 +90,9 @@ impl Grams {
         let mut g4 = Box::new([0u64; BUCKETS / 32]);
         let mut g3 = Box::new([0u64; BUCKETS / 32]);
         let mut gb = Box::new([0u64; BIGRAMS / 32]);
+        let mut gt = Box::new([0u64; BIGRAMS / 32]);
         let mut counts = vec![0u32; BUCKETS + 1];
+        let mut has3 = Box::new([0u64; BUCKETS / 64]);
         let mut short = Vec::new();
         for (id, k) in keywords.iter().enumerate() {
             if k.len() >= LONGER {
@@ -90,18 +100,21 @@ impl Grams {
                 set_flag(&mut g4, hash4(&k[1..]), 2);
                 counts[hash(k) + 1] += 1;
             } else if k.len() >= LONG {
+                // At an even position the whole keyword is one 4-gram.
+                set_flag(&mut g4, hash4(k), 1);
+                set_flag(&mut g3, hash(&k[1..]), 2);
+                counts[hash(k) + 1] += 1;
+            } else if k.len() >= TRIPLE {
                 let h0 = hash(k);
                 set_flag(&mut g3, h0, 1);
-                set_flag(&mut g3, hash(&k[1..]), 2);
+                set_bigram(&mut gt, k[1], k[2], 2);
+                has3[h0 / 64] |= 1 << (h0 % 64);
                 counts[h0 + 1] += 1;
             } else {
                 short.push(id as u32);
                 set_bigram(&mut gb, k[0], k[1], 1);
-                match k.get(2) {
-                    Some(&c) => set_bigram(&mut gb, k[1], c, 2),
-                    // A two-byte keyword at an odd position: its second byte, then any byte.
-                    None => (0..=255u8).for_each(|c| set_bigram(&mut gb, k[1], c, 2)),
-                }
+                // A two-byte keyword at an odd position: its second byte, then any byte.
+                (0..=255u8).for_each(|c| set_bigram(&mut gb, k[1], c, 2));
             }
         }
         for i in 1..counts.len() {
@@ -131,7 +144,7 @@ impl Grams {
         let mut fill = counts;
         let mut ids = vec![0u32; keywords.len() - short.len()];
         for (id, k) in keywords.iter().enumerate() {
-            if k.len() >= LONG {
+            if k.len() >= TRIPLE {
                 let h = hash(k);
                 ids[fill[h] as usize] = id as u32;
                 fill[h] += 1;
@@ -145,6 +158,8 @@ impl Grams {
             t3,
             g4,
             g3,
+            gt,
+            has3,
             heads,
             ids,
             gb,
@@ -178,9 +193,30 @@ impl Grams {
         let shorts = !self.short.is_empty();
         let mut i = from;
         // Starts at i - 1 are reported before starts at i, so hits arrive in order.
+        // Main loop: four bytes available at every position, one bounds check each.
+        let four = hay.len().saturating_sub(3);
+        while i <= to && i < four {
+            let w = &hay[i..i + 4];
+            let x = usize::from(u16::from_le_bytes([w[0], w[1]]));
+            let h = usize::from(
+                self.t0[usize::from(w[0])]
+                    ^ self.t1[usize::from(w[1])]
+                    ^ self.t2[usize::from(w[2])],
+            );
+            let fb = flags(&self.gb, x);
+            let ft = flags(&self.gt, x);
+            let fl =
+                flags(&self.g3, h) | flags(&self.g4, h ^ usize::from(self.t3[usize::from(w[3])]));
+            if fb | fl | ft != 0 {
+                self.stop(hay, i, from, to, shorts, (fb, ft, fl), &mut hit);
+            }
+            i += 2;
+        }
+        // The last few bytes.
         while i <= to && i + 1 < hay.len() {
             let x = usize::from(u16::from_le_bytes([hay[i], hay[i + 1]]));
             let fb = flags(&self.gb, x);
+            let ft = flags(&self.gt, x);
             let (mut fl, h) = match hay.get(i + 2) {
                 Some(&c) => {
                     let h = usize::from(
@@ -195,27 +231,43 @@ impl Grams {
             if let Some(&d) = hay.get(i + 3) {
                 fl |= flags(&self.g4, h ^ usize::from(self.t3[usize::from(d)]));
             }
-            if fb | fl != 0 {
-                if i > from {
-                    if shorts && fb & 2 != 0 {
-                        self.verify_short(hay, i - 1, to, &mut hit);
-                    }
-                    if fl & 2 != 0 {
-                        self.verify_long(hay, i - 1, to, &mut hit);
-                    }
-                }
-                if shorts && fb & 1 != 0 {
-                    self.verify_short(hay, i, to, &mut hit);
-                }
-                if fl & 1 != 0 {
-                    self.verify_long(hay, i, to, &mut hit);
-                }
+            if fb | fl | ft != 0 {
+                self.stop(hay, i, from, to, shorts, (fb, ft, fl), &mut hit);
             }
             i += 2;
         }
         // A two-byte keyword ending on the last byte at an odd position has no even bigram.
         if shorts && i + 1 == hay.len() && i > from && i <= to {
             self.verify_short(hay, i - 1, to, &mut hit);
+        }
+    }
+
+    /// Confirm the keywords flagged at even position `i`: (short, 3-byte-odd, hashed) flags.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn stop(
+        &self,
+        hay: &[u8],
+        i: usize,
+        from: usize,
+        to: usize,
+        shorts: bool,
+        (fb, ft, fl): (u64, u64, u64),
+        hit: &mut impl FnMut(usize, usize, usize),
+    ) {
+        if i > from {
+            if shorts && fb & 2 != 0 {
+                self.verify_short(hay, i - 1, to, hit);
+            }
+            if (fl | ft) & 2 != 0 {
+                self.verify_long(hay, i - 1, to, hit);
+            }
+        }
+        if shorts && fb & 1 != 0 {
+            self.verify_short(hay, i, to, hit);
+        }
+        if fl & 1 != 0 {
+            self.verify_long(hay, i, to, hit);
         }
     }
 
@@ -249,10 +301,17 @@ impl Grams {
         to: usize,
         hit: &mut impl FnMut(usize, usize, usize),
     ) {
-        if start >= to || start + LONG > hay.len() {
+        if start >= to || start + TRIPLE > hay.len() {
             return;
         }
         let h = self.hash(hay, start);
+        // Unless a 3-byte keyword is in the bucket, the candidate's 4-gram must be flagged.
+        let four = hay
+            .get(start + 3)
+            .is_some_and(|&d| flags(&self.g4, h ^ usize::from(self.t3[usize::from(d)])) & 1 != 0);
+        if !four && self.has3[h / 64] & (1 << (h % 64)) == 0 {
+            return;
+        }
         for &id in &self.ids[self.heads[h] as usize..self.heads[h + 1] as usize] {
             let k = &self.keywords[id as usize];
             let end = start + k.len();
