@@ -153,13 +153,17 @@ fn pre_push(repo: &Repository, args: &[String], input: &str) -> anyhow::Result<V
         let mut change = Change::new(Point::PrePush, unix_now());
         change.pusher = pusher(&policy, Some(repo));
         change.updates.push(update);
-        let v = vouch_rules::evaluate(&policy, &change);
-        match &mut verdict {
-            Some(all) => all.absorb(v),
-            None => verdict = Some(v),
-        }
+        add(&mut verdict, vouch_rules::evaluate(&policy, &change));
     }
     Ok(verdict.unwrap_or_else(|| Verdict::new("nothing pushed")))
+}
+
+/// Fold one ref's verdict into the push's.
+fn add(verdict: &mut Option<Verdict>, v: Verdict) {
+    match verdict {
+        Some(all) => all.absorb(v),
+        None => *verdict = Some(v),
+    }
 }
 
 /// Judge server-side ref updates. Inside the quarantine no ref has moved yet, so "existing refs"
@@ -185,11 +189,7 @@ fn judge_server(
         change.pusher = pusher(&policy, None);
         change.push_options = push_options();
         change.updates.push(update);
-        let v = vouch_rules::evaluate(&policy, &change);
-        match &mut verdict {
-            Some(all) => all.absorb(v),
-            None => verdict = Some(v),
-        }
+        add(&mut verdict, vouch_rules::evaluate(&policy, &change));
     }
     Ok(verdict.unwrap_or_else(|| Verdict::new("nothing pushed")))
 }

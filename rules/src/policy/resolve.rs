@@ -61,20 +61,25 @@ pub fn for_target(repo: &Repository, target: &str) -> Result<Policy, PolicyError
             return Ok(policy);
         }
     }
-    if let Some(default) = default_branch(repo) {
-        if default != target {
-            if let Some(mut policy) = at_ref(repo, &default)? {
-                if let Origin::File { origin } = &policy.origin {
-                    policy.origin = Origin::DefaultBranch {
-                        origin: origin.clone(),
-                        target: target.to_string(),
-                    };
-                }
-                return Ok(policy);
-            }
-        }
+    match default_branch(repo) {
+        Some(default) if default != target => standing_in(repo, &default, target),
+        _ => Ok(Policy::builtin()),
     }
-    Ok(Policy::builtin())
+}
+
+/// The policy of `default` (the default branch) judging `target`, which has none of its own;
+/// the bootstrap default when the default branch has none either. The verdict says which.
+fn standing_in(repo: &Repository, default: &str, target: &str) -> Result<Policy, PolicyError> {
+    let Some(mut policy) = at_ref(repo, default)? else {
+        return Ok(Policy::builtin());
+    };
+    if let Origin::File { origin } = &policy.origin {
+        policy.origin = Origin::DefaultBranch {
+            origin: origin.clone(),
+            target: target.to_string(),
+        };
+    }
+    Ok(policy)
 }
 
 /// The policy a remote will judge a push to `target` with, as far as this clone knows: the
@@ -94,16 +99,8 @@ pub fn for_remote_target(
         .find_reference(&format!("refs/remotes/{remote}/HEAD"))
         .ok()
         .and_then(|r| r.symbolic_target().ok().flatten().map(str::to_string));
-    if let Some(default) = remote_head {
-        if let Some(mut policy) = at_ref(repo, &default)? {
-            if let Origin::File { origin } = &policy.origin {
-                policy.origin = Origin::DefaultBranch {
-                    origin: origin.clone(),
-                    target: target.to_string(),
-                };
-            }
-            return Ok(policy);
-        }
+    match remote_head {
+        Some(default) => standing_in(repo, &default, target),
+        None => Ok(Policy::builtin()),
     }
-    Ok(Policy::builtin())
 }
