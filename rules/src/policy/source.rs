@@ -94,7 +94,7 @@ impl PolicyFiles {
                     .find_tree(entry.id())
                     .map_err(|e| unreadable(VOUCH_DIR, e))?;
                 let mut failure = None;
-                sub.walk(git2::TreeWalkMode::PreOrder, |dir, e| {
+                let walked = sub.walk(git2::TreeWalkMode::PreOrder, |dir, e| {
                     if e.kind() != Some(git2::ObjectType::Blob) {
                         return git2::TreeWalkResult::Ok;
                     }
@@ -107,11 +107,13 @@ impl PolicyFiles {
                         }
                     }
                     git2::TreeWalkResult::Ok
-                })
-                .ok();
+                });
+                // An aborted walk carries its own error; any other failure must not leave the
+                // snapshot silently short of a file (that could fall back to a weaker policy).
                 if let Some(err) = failure {
                     return Err(err);
                 }
+                walked.map_err(|e| unreadable(VOUCH_DIR, e))?;
             }
         }
         for path in CODEOWNERS_PATHS {
