@@ -1,13 +1,14 @@
 //! The scanning engine: one keyword prefilter over raw bytes, regexes only near a hit.
 //!
 //! Every enabled rule's keywords are compiled once into one prefilter over raw bytes, ASCII
-//! case-insensitive: a hashed 3-byte-prefix bitmap with exact verification ([`super::grams`]),
-//! or an Aho-Corasick automaton when a keyword is shorter than 3 bytes. Input is searched with
-//! it first; a rule's regex runs only on the window
-//! around a hit of one of its keywords (the containing line, capped at 4 KiB each side, or 64 KiB
-//! after the hit for `multiline` rules). Candidates then pass the rule's entropy threshold, its
-//! checksum and the placeholder filter. Files stream through a bounded buffer with overlap, so a
-//! 2 GB file costs a few megabytes of memory.
+//! case-insensitive: hashed gram bitmaps with keywords anchored on their rarest grams and exact
+//! confirmation ([`super::grams`]), or an Aho-Corasick automaton when a keyword is a single byte.
+//! A rule's pattern runs only on the window around a hit of one of its keywords (the containing
+//! line, capped at 4 KiB each side, or 64 KiB after the hit for `multiline` rules): first as a
+//! cheap precheck (a forward lazy DFA without captures or large bounds, [`Rule::might_match`]),
+//! and only where that accepts, as the full regex. Candidates then pass the rule's entropy
+//! threshold, its checksum and the placeholder filter. Files stream through a bounded buffer
+//! with overlap, so a 2 GB file costs a few megabytes of memory.
 
 use super::grams::Grams;
 use super::rule::{Rule, MAX_KEYWORD_LEN};
@@ -313,6 +314,9 @@ impl Scanner {
         if size > self.settings.max_file_bytes {
             return Ok(FileScan::TooLarge { size });
         }
+        // Room for the whole file (or the first chunk) up front: one read, no regrowth.
+        buf.clear();
+        buf.reserve(usize::try_from(size).map_or(CHUNK, |s| s.min(CHUNK)) + 1);
         self.scan_reader(file, buf)
     }
 
@@ -481,6 +485,11 @@ impl Scanner {
                 first
             };
             *done = window_end;
+            let window = &buf[window_start..window_end];
+            // Most windows hold no match: a precheck says so before the regex compiles or runs.
+            if !rule.might_match(window) {
+                continue;
+            }
             let regex = match rule.regex() {
                 Ok(r) => r,
                 Err(e) => {
@@ -491,24 +500,29 @@ impl Scanner {
                     continue;
                 }
             };
-            let window = &buf[window_start..window_end];
-            // Most windows hold no match: find that out without setting up capture groups.
-            if regex.find(window).is_none() {
-                continue;
-            }
-            for caps in regex.captures_iter(window) {
-                let Some(m) = caps
-                    .name("secret")
-                    .or_else(|| caps.get(1))
-                    .or_else(|| caps.get(0))
-                else {
-                    continue;
-                };
-                let secret = m.as_bytes();
+            // The secret is the `secret` group, else the first group, else the whole match; a
+            // pattern without groups needs no capture machinery.
+            let found: Vec<(usize, &[u8])> = if regex.captures_len() > 1 {
+                regex
+                    .captures_iter(window)
+                    .filter_map(|caps| {
+                        caps.name("secret")
+                            .or_else(|| caps.get(1))
+                            .or_else(|| caps.get(0))
+                    })
+                    .map(|m| (m.start(), m.as_bytes()))
+                    .collect()
+            } else {
+                regex
+                    .find_iter(window)
+                    .map(|m| (m.start(), m.as_bytes()))
+                    .collect()
+            };
+            for (at, secret) in found {
                 if secret.is_empty() {
                     continue;
                 }
-                let pos = window_start + m.start();
+                let pos = window_start + at;
                 if !state.seen.insert((ri, abs_base + pos as u64)) {
                     continue;
                 }

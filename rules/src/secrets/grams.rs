@@ -1,50 +1,95 @@
-//! The keyword prefilter: every keyword, ASCII case-insensitively, tested at even input positions
-//! only, with no state carried from byte to byte (unlike an automaton's latency-bound chain).
+//! The keyword prefilter: every keyword, ASCII case-insensitively, tested at every second input
+//! position with no state carried from byte to byte (unlike an automaton's latency-bound chain).
 //!
-//! A keyword starting at p has a gram at an even position: its first gram (p even) or its
-//! second (p odd). Each table below holds two flags per gram — "a keyword starts here" and "a
-//! keyword started one byte before" — for hashed 4-grams (keywords of 5+ bytes), hashed 3-grams
-//! (3- and 4-byte keywords) and exact bigrams (2-byte keywords, and the last two bytes of a
-//! 3-byte keyword at an odd position). A flagged position is confirmed
-//! by an exact comparison with the keywords of its bucket; in source code a few percent are.
+//! A keyword of 5+ bytes is *anchored* on two adjacent 4-grams of its own, the pair least common
+//! in source code (per `common_grams.txt`): `typesense` on `pese`/`esen`, not on `type`. Of two
+//! adjacent positions one is visited, so one of the pair is always seen. A 4-byte keyword is
+//! anchored on itself (even starts) and on its last three bytes (odd starts), a 3-byte keyword
+//! on itself at a visited position or the one after it.
+//!
+//! At a visited position `i`, one 4-byte load `w` (letters folded to lower case by setting bit
+//! 0x20 of every byte, which only ever adds false candidates) is tested against two hashed
+//! one-bit tables: `g4[h(w)]` (4-gram anchors), `g3[h(w & 0xffffff)]` and `g3[h(w >> 8)]`
+//! (3-gram anchors at `i` and `i + 1`). A set bit sends the position to the anchors of its
+//! bucket, each confirmed by an exact comparison of its keyword. Two-byte keywords (possible in
+//! custom rules) add an exact bigram table.
 
-/// Buckets of each hashed table (and of the index): 2^16, two bits each, 16 KiB.
-const BUCKETS: usize = 1 << 16;
+include!(concat!(env!("OUT_DIR"), "/common_grams.rs"));
+
+/// log2 of the buckets of each hashed table: 2^17 buckets, one bit each, 16 KiB per table.
+const BITS: u32 = 17;
+const BUCKETS: usize = 1 << BITS;
 /// Every two-byte value.
 const BIGRAMS: usize = 1 << 16;
 
-/// Keywords this long or longer go through the hashed grams (3-grams for 3- and 4-byte keywords,
-/// 4-grams from `LONGER` bytes: longer grams pass far fewer positions of ordinary code). A 3-byte
-/// keyword at an odd position is flagged by its last two bytes (an exact bigram) instead.
-const LONG: usize = 4;
-const TRIPLE: usize = 3;
-const LONGER: usize = 5;
+/// Fold ASCII letters to lower case (and, harmlessly, a few other bytes onto others).
+const FOLD: u32 = 0x2020_2020;
+const FOLD64: u64 = 0x2020_2020_2020_2020;
+
+/// The bucket of a folded gram (3 or 4 bytes, little-endian in a `u32`).
+#[inline(always)]
+fn bucket(x: u32) -> usize {
+    (x.wrapping_mul(0x9e37_79b1) >> (32 - BITS)) as usize
+}
+
+/// `n` bytes (n ≤ 4) of `k`, folded, as a little-endian `u32`.
+fn gram(k: &[u8], n: usize) -> u32 {
+    let mut b = [0u8; 4];
+    b[..n].copy_from_slice(&k[..n]);
+    u32::from_le_bytes(b) | (FOLD >> (8 * (4 - n)))
+}
+
+/// How common a folded 4-gram is in source code, per million positions (0: not among the
+/// 4,096 most common).
+fn commonness(g: u32) -> u32 {
+    COMMON_GRAMS
+        .binary_search_by_key(&g, |&(gram, _)| gram)
+        .map_or(0, |i| COMMON_GRAMS[i].1)
+}
+
+/// Anchors grouped by bucket: bucket `h` holds `anchors[heads[h]..heads[h + 1]]`, each a
+/// keyword id and the offset of the anchoring gram in the keyword.
+struct Index {
+    heads: Vec<u32>,
+    anchors: Vec<(u32, u32)>,
+}
+
+impl Index {
+    fn new(mut entries: Vec<(usize, u32, u32)>) -> Index {
+        entries.sort_unstable();
+        let mut heads = vec![0u32; BUCKETS + 1];
+        for &(h, _, _) in &entries {
+            heads[h + 1] += 1;
+        }
+        for i in 1..heads.len() {
+            heads[i] += heads[i - 1];
+        }
+        Index {
+            heads,
+            anchors: entries.into_iter().map(|(_, id, off)| (id, off)).collect(),
+        }
+    }
+
+    #[inline]
+    fn bucket(&self, h: usize) -> &[(u32, u32)] {
+        &self.anchors[self.heads[h] as usize..self.heads[h + 1] as usize]
+    }
+}
 
 /// The prefilter over a fixed keyword list (each at least 2 bytes long).
 pub struct Grams {
+    /// The keywords, lower case.
     keywords: Vec<Vec<u8>>,
-    t0: [u16; 256],
-    t1: [u16; 256],
-    t2: [u16; 256],
-    t3: [u16; 256],
-    /// Two flags per hashed 4-gram: bit 0 "a keyword of 4+ bytes starts here", bit 1 "a keyword
-    /// of `LONGER` bytes or more started one byte before".
-    g4: Box<[u64; BUCKETS / 32]>,
-    /// The same for hashed 3-grams: bit 0 for 3-byte keywords, bit 1 for 4-byte ones.
-    g3: Box<[u64; BUCKETS / 32]>,
-    /// Bit 1 only: a 3-byte keyword started one byte before this exact bigram (its last two).
-    gt: Box<[u64; BIGRAMS / 32]>,
-    /// Whether a 3-byte keyword is in bucket `h` of `ids`; in the others every keyword has 4+
-    /// bytes, so a candidate's 4-gram must be flagged as a keyword start in `g4`.
-    has3: Box<[u64; BUCKETS / 64]>,
-    /// Keywords of 3+ bytes by the hash of their first 3 bytes: bucket `h` is `ids[heads[h]..heads[h + 1]]`.
-    heads: Vec<u32>,
-    ids: Vec<u32>,
-    /// The same flags for exact bigrams (every ASCII case variant) of 2-byte keywords.
-    gb: Box<[u64; BIGRAMS / 32]>,
-    /// 2-byte keywords by their lowercase bytes: `short[short_heads[b]..short_heads[b + 1]]`.
-    short_heads: Vec<u32>,
+    g4: Box<[u64; BUCKETS / 64]>,
+    g3: Box<[u64; BUCKETS / 64]>,
+    /// One bit per folded bigram: a two-byte keyword. Present only when there is one.
+    g2: Option<Box<[u64; BIGRAMS / 64]>>,
+    a4: Index,
+    a3: Index,
+    /// The two-byte keywords.
     short: Vec<u32>,
+    /// The largest anchor offset: a visited position reaches back this far.
+    reach: usize,
 }
 
 impl std::fmt::Debug for Grams {
@@ -62,119 +107,60 @@ impl Grams {
         if keywords.iter().any(|k| k.len() < 2) {
             return None;
         }
-        // Fixed pseudo-random tables: the same hash in every process.
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u16
-        };
-        let mut base = [[0u16; 4]; 256];
-        for row in base.iter_mut() {
-            *row = [next(), next(), next(), next()];
-        }
-        let (mut t0, mut t1, mut t2, mut t3) = ([0u16; 256], [0u16; 256], [0u16; 256], [0u16; 256]);
-        for b in 0..=255u8 {
-            let f = usize::from(b.to_ascii_lowercase());
-            t0[usize::from(b)] = base[f][0];
-            t1[usize::from(b)] = base[f][1];
-            t2[usize::from(b)] = base[f][2];
-            t3[usize::from(b)] = base[f][3];
-        }
-        let keywords: Vec<Vec<u8>> = keywords.iter().map(|k| k.as_bytes().to_vec()).collect();
-        let hash = |k: &[u8]| {
-            usize::from(t0[usize::from(k[0])] ^ t1[usize::from(k[1])] ^ t2[usize::from(k[2])])
-        };
-        let hash4 = |k: &[u8]| hash(k) ^ usize::from(t3[usize::from(k[3])]);
-        let mut g4 = Box::new([0u64; BUCKETS / 32]);
-        let mut g3 = Box::new([0u64; BUCKETS / 32]);
-        let mut gb = Box::new([0u64; BIGRAMS / 32]);
-        let mut gt = Box::new([0u64; BIGRAMS / 32]);
-        let mut counts = vec![0u32; BUCKETS + 1];
-        let mut has3 = Box::new([0u64; BUCKETS / 64]);
+        let keywords: Vec<Vec<u8>> = keywords
+            .iter()
+            .map(|k| k.as_bytes().to_ascii_lowercase())
+            .collect();
+        let mut g4 = Box::new([0u64; BUCKETS / 64]);
+        let mut g3 = Box::new([0u64; BUCKETS / 64]);
+        let mut g2: Option<Box<[u64; BIGRAMS / 64]>> = None;
+        let (mut a4, mut a3) = (Vec::new(), Vec::new());
         let mut short = Vec::new();
+        let mut reach = 1;
         for (id, k) in keywords.iter().enumerate() {
-            if k.len() >= LONGER {
-                set_flag(&mut g4, hash4(k), 1);
-                set_flag(&mut g4, hash4(&k[1..]), 2);
-                counts[hash(k) + 1] += 1;
-            } else if k.len() >= LONG {
-                // At an even position the whole keyword is one 4-gram.
-                set_flag(&mut g4, hash4(k), 1);
-                set_flag(&mut g3, hash(&k[1..]), 2);
-                counts[hash(k) + 1] += 1;
-            } else if k.len() >= TRIPLE {
-                let h0 = hash(k);
-                set_flag(&mut g3, h0, 1);
-                set_bigram(&mut gt, k[1], k[2], 2);
-                has3[h0 / 64] |= 1 << (h0 % 64);
-                counts[h0 + 1] += 1;
-            } else {
-                short.push(id as u32);
-                set_bigram(&mut gb, k[0], k[1], 1);
-                // A two-byte keyword at an odd position: its second byte, then any byte.
-                (0..=255u8).for_each(|c| set_bigram(&mut gb, k[1], c, 2));
+            let id32 = id as u32;
+            match k.len() {
+                2 => {
+                    short.push(id32);
+                    let x = gram(k, 2) as usize;
+                    let map = g2.get_or_insert_with(|| Box::new([0u64; BIGRAMS / 64]));
+                    map[x / 64] |= 1 << (x % 64);
+                }
+                3 => a3.push((bucket(gram(k, 3)), id32, 0)),
+                4 => {
+                    a4.push((bucket(gram(k, 4)), id32, 0));
+                    a3.push((bucket(gram(&k[1..], 3)), id32, 1));
+                }
+                len => {
+                    // The adjacent pair of 4-grams least common in code (earliest on ties).
+                    let cost = |j: usize| {
+                        u64::from(commonness(gram(&k[j..], 4)))
+                            + u64::from(commonness(gram(&k[j + 1..], 4)))
+                    };
+                    let j = (0..=len - 5).min_by_key(|&j| (cost(j), j)).unwrap_or(0);
+                    for off in [j, j + 1] {
+                        a4.push((bucket(gram(&k[off..], 4)), id32, off as u32));
+                        reach = reach.max(off);
+                    }
+                }
             }
         }
-        for i in 1..counts.len() {
-            counts[i] += counts[i - 1];
+        for &(h, _, _) in &a4 {
+            g4[h / 64] |= 1 << (h % 64);
         }
-        let bigram = |k: &[u8]| {
-            usize::from(u16::from_le_bytes([
-                k[0].to_ascii_lowercase(),
-                k[1].to_ascii_lowercase(),
-            ]))
-        };
-        let mut short_counts = vec![0u32; BIGRAMS + 1];
-        for &id in &short {
-            short_counts[bigram(&keywords[id as usize]) + 1] += 1;
-        }
-        for i in 1..short_counts.len() {
-            short_counts[i] += short_counts[i - 1];
-        }
-        let short_heads = short_counts.clone();
-        let mut short_sorted = vec![0u32; short.len()];
-        for &id in &short {
-            let b = bigram(&keywords[id as usize]);
-            short_sorted[short_counts[b] as usize] = id;
-            short_counts[b] += 1;
-        }
-        let heads = counts.clone();
-        let mut fill = counts;
-        let mut ids = vec![0u32; keywords.len() - short.len()];
-        for (id, k) in keywords.iter().enumerate() {
-            if k.len() >= TRIPLE {
-                let h = hash(k);
-                ids[fill[h] as usize] = id as u32;
-                fill[h] += 1;
-            }
+        for &(h, _, _) in &a3 {
+            g3[h / 64] |= 1 << (h % 64);
         }
         Some(Grams {
             keywords,
-            t0,
-            t1,
-            t2,
-            t3,
             g4,
             g3,
-            gt,
-            has3,
-            heads,
-            ids,
-            gb,
-            short_heads,
-            short: short_sorted,
+            g2,
+            a4: Index::new(a4),
+            a3: Index::new(a3),
+            short,
+            reach,
         })
-    }
-
-    #[inline]
-    fn hash(&self, hay: &[u8], i: usize) -> usize {
-        usize::from(
-            self.t0[usize::from(hay[i])]
-                ^ self.t1[usize::from(hay[i + 1])]
-                ^ self.t2[usize::from(hay[i + 2])],
-        )
     }
 
     /// Call `hit(start, end, keyword id)` for every keyword occurrence starting in `from..to`
@@ -186,156 +172,167 @@ impl Grams {
         to: usize,
         mut hit: impl FnMut(usize, usize, usize),
     ) {
-        let to = to.min(hay.len().saturating_sub(1));
+        let to = to.min(hay.len());
         if from >= to {
             return;
         }
-        let shorts = !self.short.is_empty();
+        let mut hits = Vec::new();
+        // A position covers starts from `reach` bytes before it to one after it, so the walk
+        // runs that far past `to`; starts outside `from..to` are dropped when confirmed.
+        let last = (to + self.reach).min(hay.len() - 1);
         let mut i = from;
-        // Starts at i - 1 are reported before starts at i, so hits arrive in order.
-        // Main loop: four bytes available at every position, one bounds check each.
-        let four = hay.len().saturating_sub(3);
-        while i <= to && i < four {
-            let w = &hay[i..i + 4];
-            let x = usize::from(u16::from_le_bytes([w[0], w[1]]));
-            let h = usize::from(
-                self.t0[usize::from(w[0])]
-                    ^ self.t1[usize::from(w[1])]
-                    ^ self.t2[usize::from(w[2])],
-            );
-            let fb = flags(&self.gb, x);
-            let ft = flags(&self.gt, x);
-            let fl =
-                flags(&self.g3, h) | flags(&self.g4, h ^ usize::from(self.t3[usize::from(w[3])]));
-            if fb | fl | ft != 0 {
-                self.stop(hay, i, from, to, shorts, (fb, ft, fl), &mut hit);
-            }
-            i += 2;
-        }
-        // The last few bytes.
-        while i <= to && i + 1 < hay.len() {
-            let x = usize::from(u16::from_le_bytes([hay[i], hay[i + 1]]));
-            let fb = flags(&self.gb, x);
-            let ft = flags(&self.gt, x);
-            let (mut fl, h) = match hay.get(i + 2) {
-                Some(&c) => {
-                    let h = usize::from(
-                        self.t0[usize::from(hay[i])]
-                            ^ self.t1[usize::from(hay[i + 1])]
-                            ^ self.t2[usize::from(c)],
-                    );
-                    (flags(&self.g3, h), h)
+        match &self.g2 {
+            None => {
+                // Two positions per 8-byte load; nearly every pair is clear.
+                while i + 2 <= last {
+                    let Some(b) = hay[i..].first_chunk::<8>() else {
+                        break;
+                    };
+                    let x = u64::from_le_bytes(*b) | FOLD64;
+                    let (w0, w1) = (x as u32, (x >> 16) as u32);
+                    if self.flagged(w0) | self.flagged(w1) {
+                        self.step(hay, i, w0, from, to, &mut hits);
+                        self.step(hay, i + 2, w1, from, to, &mut hits);
+                    }
+                    i += 4;
                 }
-                None => (0, 0),
-            };
-            if let Some(&d) = hay.get(i + 3) {
-                fl |= flags(&self.g4, h ^ usize::from(self.t3[usize::from(d)]));
             }
-            if fb | fl | ft != 0 {
-                self.stop(hay, i, from, to, shorts, (fb, ft, fl), &mut hit);
+            Some(g2) => {
+                while i <= last {
+                    let Some(b) = hay[i..].first_chunk::<4>() else {
+                        break;
+                    };
+                    let w = u32::from_le_bytes(*b) | FOLD;
+                    self.step(hay, i, w, from, to, &mut hits);
+                    self.step_short(g2, hay, i, w, from, to, &mut hits);
+                    i += 2;
+                }
+            }
+        }
+        // The last few bytes: pad with zeros (folded to spaces; confirmation is exact).
+        while i <= last {
+            let mut b = [0u8; 4];
+            let n = (hay.len() - i).min(4);
+            b[..n].copy_from_slice(&hay[i..i + n]);
+            let w = u32::from_le_bytes(b) | FOLD;
+            self.step(hay, i, w, from, to, &mut hits);
+            if let Some(g2) = &self.g2 {
+                self.step_short(g2, hay, i, w, from, to, &mut hits);
             }
             i += 2;
         }
-        // A two-byte keyword ending on the last byte at an odd position has no even bigram.
-        if shorts && i + 1 == hay.len() && i > from && i <= to {
-            self.verify_short(hay, i - 1, to, &mut hit);
+        hits.sort_unstable();
+        for (start, end, id) in hits {
+            hit(start, end, id);
         }
     }
 
-    /// Confirm the keywords flagged at even position `i`: (short, 3-byte-odd, hashed) flags.
+    /// Whether any anchor bit is set for position window `w` (folded).
+    #[inline(always)]
+    fn flagged(&self, w: u32) -> bool {
+        let (h4, h3, n3) = (bucket(w), bucket(w & 0x00ff_ffff), bucket(w >> 8));
+        ((self.g4[h4 / 64] >> (h4 % 64))
+            | (self.g3[h3 / 64] >> (h3 % 64))
+            | (self.g3[n3 / 64] >> (n3 % 64)))
+            & 1
+            != 0
+    }
+
+    /// The test at position `i` with folded 4-byte window `w`.
+    #[inline(always)]
+    fn step(
+        &self,
+        hay: &[u8],
+        i: usize,
+        w: u32,
+        from: usize,
+        to: usize,
+        hits: &mut Vec<(usize, usize, usize)>,
+    ) {
+        let (h4, h3, n3) = (bucket(w), bucket(w & 0x00ff_ffff), bucket(w >> 8));
+        let f4 = (self.g4[h4 / 64] >> (h4 % 64)) & 1;
+        let f3 = (self.g3[h3 / 64] >> (h3 % 64)) & 1;
+        let f3n = (self.g3[n3 / 64] >> (n3 % 64)) & 1;
+        if f4 | f3 | f3n != 0 {
+            self.stop(hay, i, [f4, f3, f3n], [h4, h3, n3], from, to, hits);
+        }
+    }
+
+    /// Confirm the anchors of the flagged buckets at position `i`.
     #[allow(clippy::too_many_arguments)]
     #[inline(never)]
     fn stop(
         &self,
         hay: &[u8],
         i: usize,
+        [f4, f3, f3n]: [u64; 3],
+        [h4, h3, n3]: [usize; 3],
         from: usize,
         to: usize,
-        shorts: bool,
-        (fb, ft, fl): (u64, u64, u64),
-        hit: &mut impl FnMut(usize, usize, usize),
+        hits: &mut Vec<(usize, usize, usize)>,
     ) {
-        if i > from {
-            if shorts && fb & 2 != 0 {
-                self.verify_short(hay, i - 1, to, hit);
-            }
-            if (fl | ft) & 2 != 0 {
-                self.verify_long(hay, i - 1, to, hit);
-            }
-        }
-        if shorts && fb & 1 != 0 {
-            self.verify_short(hay, i, to, hit);
-        }
-        if fl & 1 != 0 {
-            self.verify_long(hay, i, to, hit);
-        }
-    }
-
-    fn verify_short(
-        &self,
-        hay: &[u8],
-        start: usize,
-        to: usize,
-        hit: &mut impl FnMut(usize, usize, usize),
-    ) {
-        if start >= to || start + 2 > hay.len() {
-            return;
-        }
-        let b = usize::from(u16::from_le_bytes([
-            hay[start].to_ascii_lowercase(),
-            hay[start + 1].to_ascii_lowercase(),
-        ]));
-        for &id in &self.short[self.short_heads[b] as usize..self.short_heads[b + 1] as usize] {
+        let mut confirm = |id: u32, start: usize| {
             let k = &self.keywords[id as usize];
             let end = start + k.len();
-            if end <= hay.len() && hay[start..end].eq_ignore_ascii_case(k) {
-                hit(start, end, id as usize);
+            if start >= from
+                && start < to
+                && end <= hay.len()
+                && hay[start..end].eq_ignore_ascii_case(k)
+            {
+                hits.push((start, end, id as usize));
+            }
+        };
+        if f4 != 0 {
+            for &(id, off) in self.a4.bucket(h4) {
+                if let Some(start) = i.checked_sub(off as usize) {
+                    confirm(id, start);
+                }
+            }
+        }
+        if f3 != 0 {
+            for &(id, off) in self.a3.bucket(h3) {
+                if let Some(start) = i.checked_sub(off as usize) {
+                    confirm(id, start);
+                }
+            }
+        }
+        if f3n != 0 {
+            // Only 3-byte keywords start at i + 1 here; a 4-byte keyword's last three bytes at
+            // i + 1 mean a start at i, which the 4-gram at i covers.
+            for &(id, off) in self.a3.bucket(n3) {
+                if off == 0 {
+                    confirm(id, i + 1);
+                }
             }
         }
     }
 
-    fn verify_long(
+    /// Two-byte keywords starting at `i` or `i + 1`.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn step_short(
         &self,
+        g2: &[u64; BIGRAMS / 64],
         hay: &[u8],
-        start: usize,
+        i: usize,
+        w: u32,
+        from: usize,
         to: usize,
-        hit: &mut impl FnMut(usize, usize, usize),
+        hits: &mut Vec<(usize, usize, usize)>,
     ) {
-        if start >= to || start + TRIPLE > hay.len() {
-            return;
-        }
-        let h = self.hash(hay, start);
-        // Unless a 3-byte keyword is in the bucket, the candidate's 4-gram must be flagged.
-        let four = hay
-            .get(start + 3)
-            .is_some_and(|&d| flags(&self.g4, h ^ usize::from(self.t3[usize::from(d)])) & 1 != 0);
-        if !four && self.has3[h / 64] & (1 << (h % 64)) == 0 {
-            return;
-        }
-        for &id in &self.ids[self.heads[h] as usize..self.heads[h + 1] as usize] {
-            let k = &self.keywords[id as usize];
-            let end = start + k.len();
-            if end <= hay.len() && hay[start..end].eq_ignore_ascii_case(k) {
-                hit(start, end, id as usize);
+        for (start, x) in [(i, w & 0xffff), (i + 1, (w >> 8) & 0xffff)] {
+            let x = x as usize;
+            if g2[x / 64] & (1 << (x % 64)) == 0 || start < from || start >= to {
+                continue;
             }
-        }
-    }
-}
-
-/// The two flags of entry `i` of a packed table.
-#[inline]
-fn flags<const N: usize>(map: &[u64; N], i: usize) -> u64 {
-    (map[(i >> 5) % N] >> ((i & 31) * 2)) & 3
-}
-
-fn set_flag<const N: usize>(map: &mut [u64; N], i: usize, flag: u64) {
-    map[(i >> 5) % N] |= flag << ((i & 31) * 2);
-}
-
-fn set_bigram(map: &mut [u64; BIGRAMS / 32], a: u8, b: u8, flag: u64) {
-    for x in [a.to_ascii_lowercase(), a.to_ascii_uppercase()] {
-        for y in [b.to_ascii_lowercase(), b.to_ascii_uppercase()] {
-            set_flag(map, usize::from(u16::from_le_bytes([x, y])), flag);
+            for &id in &self.short {
+                let end = start + 2;
+                if end <= hay.len()
+                    && hay[start..end].eq_ignore_ascii_case(&self.keywords[id as usize])
+                {
+                    hits.push((start, end, id as usize));
+                }
+            }
         }
     }
 }
@@ -343,6 +340,33 @@ fn set_bigram(map: &mut [u64; BIGRAMS / 32], a: u8, b: u8, flag: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every occurrence, by brute force: the reference the prefilter must equal.
+    fn brute(keywords: &[&str], hay: &[u8], from: usize, to: usize) -> Vec<(usize, usize, usize)> {
+        let mut out = Vec::new();
+        for s in from..to.min(hay.len()) {
+            for (id, k) in keywords.iter().enumerate() {
+                let end = s + k.len();
+                if end <= hay.len() && hay[s..end].eq_ignore_ascii_case(k.as_bytes()) {
+                    out.push((s, end, id));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    fn found(g: &Grams, hay: &[u8], from: usize, to: usize) -> Vec<(usize, usize, usize)> {
+        let mut hits = Vec::new();
+        let mut last = 0;
+        g.for_each(hay, from, to, |s, e, id| {
+            assert!(s >= last, "hits out of order: {s} after {last}");
+            last = s;
+            hits.push((s, e, id));
+        });
+        hits.sort();
+        hits
+    }
 
     #[test]
     fn finds_every_keyword_case_insensitively_including_overlaps() {
@@ -365,11 +389,8 @@ mod tests {
             assert_eq!(m, 0, "from past the start, pad {pad}");
         }
         let hay = b"x GHP_1 sk_live_2 Sk_";
-        let mut hits = Vec::new();
-        g.for_each(hay, 0, hay.len(), |s, e, id| hits.push((s, e, id)));
-        hits.sort();
         assert_eq!(
-            hits,
+            found(&g, hay, 0, hay.len()),
             vec![(2, 6, 0), (8, 11, 2), (8, 16, 1), (11, 15, 3), (18, 21, 2)]
         );
         // Starts are bounded by `to`; ends may run past it.
@@ -386,6 +407,50 @@ mod tests {
             });
             let at = hay.to_ascii_lowercase().find("q~").unwrap();
             assert_eq!(starts, vec![(at, 0)], "{hay}");
+        }
+    }
+
+    #[test]
+    fn equals_brute_force_on_every_alignment_and_length() {
+        let keywords = [
+            "ab",
+            "q~",
+            "pat",
+            "aws",
+            "abc",
+            "key_",
+            "ghp_",
+            "token",
+            "sk_live_",
+            "xoxb-",
+            "bcd",
+            "cdef",
+            "-----begin",
+        ];
+        let g = Grams::new(&keywords).unwrap();
+        // A text dense in overlapping keywords and near-misses, in mixed case.
+        let base =
+            "PAT aws-key_TOKENsk_live_xoxB-abcdefq~ghp_ab-----BEGIN paT AWSt ke ghp sk_liv \n";
+        for shift in 0..base.len() {
+            let hay = format!("{}{}", &base[shift..], &base[..shift]);
+            let hay = hay.as_bytes();
+            for (from, to) in [(0, hay.len()), (1, hay.len() - 1), (3, 40), (7, 8)] {
+                assert_eq!(
+                    found(&g, hay, from, to),
+                    brute(&keywords, hay, from, to),
+                    "shift {shift}, {from}..{to}"
+                );
+            }
+        }
+        // Without two-byte keywords the main loop runs alone.
+        let long: Vec<&str> = keywords.iter().copied().filter(|k| k.len() > 2).collect();
+        let g = Grams::new(&long).unwrap();
+        for shift in 0..base.len() {
+            let hay = format!("{}{}", &base[shift..], &base[..shift]);
+            assert_eq!(
+                found(&g, hay.as_bytes(), 0, hay.len()),
+                brute(&long, hay.as_bytes(), 0, hay.len())
+            );
         }
     }
 }

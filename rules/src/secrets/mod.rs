@@ -2,8 +2,9 @@
 //! `secrets` check that judges staged changes and pushed commits.
 //!
 //! * [`rule`]: the rule format (built-in families and `.vouch/secrets.toml`), validated once.
-//! * [`engine`]: the [`Scanner`] — one Aho-Corasick automaton over every keyword; a rule's regex
-//!   runs only around a hit and compiles on first use; entropy, checksums, placeholders; streams.
+//! * [`engine`]: the [`Scanner`] — one prefilter over every keyword; a rule's pattern runs only
+//!   around a hit (a cheap precheck first) and compiles on first use; entropy, checksums,
+//!   placeholders; streams.
 //! * [`history`]: the secrets each commit of a range added, each distinct blob scanned once.
 //! * [`baseline`] and inline `vouch:allow` comments: living with accepted findings.
 //! * [`report`]: matches become findings with redacted values and stable fingerprints.

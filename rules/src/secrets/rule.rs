@@ -8,8 +8,14 @@
 use super::validate::Checksum;
 use crate::policy::{error::did_you_mean, Confidence, PolicyError, Position};
 use regex::bytes::{Regex, RegexBuilder};
+use regex_automata::hybrid::dfa::{Cache, DFA};
+use regex_automata::nfa::thompson;
+use regex_automata::util::pool::Pool;
+use regex_automata::Input;
+use regex_syntax::hir::{Hir, HirKind, Repetition};
 use serde::Deserialize;
 use std::collections::HashSet;
+use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::sync::OnceLock;
 use toml::Spanned;
 
@@ -40,6 +46,76 @@ pub struct Rule {
     /// Where the rule is written: `file:line`.
     pub defined_at: String,
     regex: OnceLock<Result<Regex, String>>,
+    precheck: OnceLock<Option<Precheck>>,
+}
+
+type NewCache = Box<dyn Fn() -> Cache + Send + Sync + UnwindSafe + RefUnwindSafe>;
+
+/// A cheap first test of a window: the pattern with its captures dropped and its large
+/// repetition bounds lifted (so it matches a superset of what the pattern matches), as a
+/// forward-only lazy DFA. It compiles in a fraction of the time of the full regex, which then
+/// compiles and runs only on the rare windows this accepts.
+struct Precheck {
+    dfa: DFA,
+    caches: Pool<Cache, NewCache>,
+}
+
+/// Repetition bounds above this are lifted in a precheck: `{20,4000}` becomes `{20,}`.
+const PRECHECK_MAX_REPEAT: u32 = 64;
+
+impl Precheck {
+    fn new(pattern: &str) -> Option<Precheck> {
+        let hir = regex_syntax::ParserBuilder::new()
+            .unicode(false)
+            .utf8(false)
+            .build()
+            .parse(pattern)
+            .ok()?;
+        let nfa = thompson::Compiler::new()
+            .configure(
+                thompson::Config::new()
+                    .which_captures(thompson::WhichCaptures::None)
+                    .utf8(false)
+                    .shrink(false),
+            )
+            .build_from_hir(&relax(&hir))
+            .ok()?;
+        let dfa = DFA::builder().build_from_nfa(nfa).ok()?;
+        let for_caches = dfa.clone();
+        let new: NewCache = Box::new(move || for_caches.create_cache());
+        Some(Precheck {
+            dfa,
+            caches: Pool::new(new),
+        })
+    }
+
+    /// False only when the pattern cannot match anywhere in `window`.
+    fn might_match(&self, window: &[u8]) -> bool {
+        let mut cache = self.caches.get();
+        // A search error (never expected: no quit bytes, no cache limit) says "maybe".
+        !matches!(
+            self.dfa
+                .try_search_fwd(&mut cache, &Input::new(window).earliest(true)),
+            Ok(None)
+        )
+    }
+}
+
+/// `hir` without capture groups and with repetition bounds above [`PRECHECK_MAX_REPEAT`]
+/// lifted: every text it matched is still matched.
+fn relax(hir: &Hir) -> Hir {
+    match hir.kind() {
+        HirKind::Repetition(r) => Hir::repetition(Repetition {
+            min: r.min,
+            max: r.max.filter(|&m| m <= PRECHECK_MAX_REPEAT),
+            greedy: r.greedy,
+            sub: Box::new(relax(&r.sub)),
+        }),
+        HirKind::Capture(c) => relax(&c.sub),
+        HirKind::Concat(subs) => Hir::concat(subs.iter().map(relax).collect()),
+        HirKind::Alternation(subs) => Hir::alternation(subs.iter().map(relax).collect()),
+        _ => hir.clone(),
+    }
 }
 
 impl std::fmt::Debug for Rule {
@@ -60,9 +136,19 @@ impl Rule {
             .map_err(Clone::clone)
     }
 
-    /// Whether the pattern has been compiled yet (for tests of laziness).
+    /// False only when the pattern cannot match anywhere in `window`: a cheap test that runs
+    /// before [`Rule::regex`] is compiled or searched.
+    pub fn might_match(&self, window: &[u8]) -> bool {
+        match self.precheck.get_or_init(|| Precheck::new(&self.pattern)) {
+            Some(p) => p.might_match(window),
+            // A pattern the precheck cannot build: let the full regex decide.
+            None => true,
+        }
+    }
+
+    /// Whether the pattern (or its precheck) has been compiled yet (for tests of laziness).
     pub fn is_compiled(&self) -> bool {
-        self.regex.get().is_some()
+        self.regex.get().is_some() || self.precheck.get().is_some()
     }
 
     /// The rule id as findings carry it.
@@ -116,6 +202,7 @@ impl Rule {
             negatives: Vec::new(),
             defined_at: format!("{display}:{}", def.line),
             regex: OnceLock::new(),
+            precheck: OnceLock::new(),
         })
     }
 }
@@ -340,6 +427,7 @@ where
             negatives: raw.negatives.map(|n| n.texts().0).unwrap_or_default(),
             defined_at: format!("{display}:{}", line_of(rule_start)),
             regex,
+            precheck: OnceLock::new(),
         });
     }
     Ok(rules)
@@ -369,5 +457,44 @@ fn toml_error(e: &toml::de::Error, text: &str, display: &str) -> PolicyError {
         err.with_hint("known keys: id, description, provider, keywords, regex, entropy, checksum, confidence, multiline, random, examples, negatives")
     } else {
         err
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_precheck_accepts_everything_its_pattern_matches_and_rejects_clear_misses() {
+        let pattern = r"\b(?P<secret>tok_[a-f0-9]{8,300})(?:[^a-f0-9]|$)";
+        let p = Precheck::new(pattern).unwrap();
+        let full = compile(pattern).unwrap();
+        let long = format!("x = tok_{}", "ab".repeat(140));
+        // Longer than the pattern allows: the lifted bound says "maybe"; the regex decides.
+        let too_long = format!("x = tok_{};", "ab".repeat(400));
+        for text in ["tok_0123abcd", "a tok_deadbeef99 b", &long, &too_long] {
+            assert!(p.might_match(text.as_bytes()), "{text}");
+        }
+        assert!(full.is_match(long.as_bytes()));
+        assert!(!full.is_match(too_long.as_bytes()));
+        for text in [
+            "tok_0123",
+            "tok_ZZZZZZZZZZ",
+            "no token here",
+            "xtok_0123abcd",
+        ] {
+            assert!(!p.might_match(text.as_bytes()), "{text}");
+            assert!(!full.is_match(text.as_bytes()), "{text}");
+        }
+        // Relaxing drops groups and lifts only bounds above the limit.
+        let hir = regex_syntax::ParserBuilder::new()
+            .unicode(false)
+            .utf8(false)
+            .build()
+            .parse(pattern)
+            .unwrap();
+        let relaxed = relax(&hir).to_string();
+        assert!(!relaxed.contains("?P<"), "{relaxed}");
+        assert!(!relaxed.contains("300"), "{relaxed}");
     }
 }
