@@ -469,12 +469,15 @@ impl Scanner {
         for &ri in &self.by_pattern[pattern] {
             let rule = &self.rules[ri as usize];
             let first = line_start(buf, start);
+            let done = &mut done_until[ri as usize];
+            // On a long line already searched up to `done`, the next window reaches a full
+            // span past `done`, not just past this hit: dense hits (a run of `AAAA…`) then
+            // cost one pass over the line instead of one window each.
             let window_end = if rule.multiline {
                 (start + MULTILINE_SPAN).min(buf.len())
             } else {
-                line_end(buf, end)
+                line_end(buf, end.max(*done))
             };
-            let done = &mut done_until[ri as usize];
             if window_end <= *done {
                 continue;
             }
