@@ -242,6 +242,29 @@ const PLACEHOLDER_WORDS: [&str; 22] = [
     "\u{2026}",
 ];
 
+/// True for a reference to a variable rather than a value: `$NAME`, `$(cmd)`, `$env:NAME`,
+/// `%NAME%`, `%(name)s`, `%s`. A random value that merely starts with `$` or `%` (as some
+/// generated Django or Rails keys do) is not one.
+fn is_variable_reference(secret: &[u8]) -> bool {
+    let ident = |s: &[u8]| {
+        s.first()
+            .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+            && s.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+    };
+    match secret {
+        [b'$', b'(' | b'{', ..] | [b'%', b'(', ..] => true,
+        [b'$', rest @ ..] => {
+            ident(rest)
+                || rest
+                    .get(..4)
+                    .is_some_and(|p| p.eq_ignore_ascii_case(b"env:"))
+        }
+        [b'%', rest @ .., b'%'] => ident(rest),
+        [b'%', rest @ ..] => rest.len() <= 2,
+        _ => false,
+    }
+}
+
 /// True when `secret` looks like a placeholder: `EXAMPLE`, `xxxx`, `${VAR}`, `<token>`,
 /// `your_api_key`, a long run of one character, or a counting sequence.
 pub fn is_placeholder(secret: &[u8], multiline: bool) -> bool {
@@ -252,7 +275,7 @@ pub fn is_placeholder(secret: &[u8], multiline: bool) -> bool {
     {
         return true;
     }
-    if matches!(lower.first(), Some(b'$' | b'%')) {
+    if is_variable_reference(secret) {
         return true;
     }
     if multiline {
@@ -349,7 +372,7 @@ mod tests {
 
     #[test]
     fn placeholders() {
-        let cases: [(&str, &str, bool); 9] = [
+        let cases: [(&str, &str, bool); 16] = [
             ("upper example", "AKIAIOSFODNN7EXAMPLE", true),
             ("x run", "ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", true),
             ("env var", "${GITHUB_TOKEN}", true),
@@ -359,6 +382,13 @@ mod tests {
             ("repeat", "Ab0000000000cD", true),
             ("random", "Zq8Rk2Lw0Pn5Vt7Xc3Bd9Hf1Jm4Ns6", false),
             ("dollar start", "$TOKEN", true),
+            ("command", "$(cat /run/secrets/token)", true),
+            ("powershell", "$env:API_TOKEN", true),
+            ("windows var", "%API_TOKEN%", true),
+            ("python format", "%(password)s", true),
+            ("printf", "%s", true),
+            ("generated key with dollar", "$k9#Qz!2vL@x8Rw&5Tn*Mc", false),
+            ("generated key with percent", "%7Hq!xP2$zR9m#Lw4", false),
         ];
         for (name, secret, expected) in cases {
             assert_eq!(is_placeholder(secret.as_bytes(), false), expected, "{name}");
