@@ -453,4 +453,23 @@ mod tests {
             );
         }
     }
+
+    proptest::proptest! {
+        /// Random keyword sets over a small alphabet (so keywords overlap, share grams and
+        /// recur) against random text: exactly the brute-force occurrences, for any range.
+        #[test]
+        fn equals_brute_force_on_random_text(
+            keywords in proptest::collection::vec("[abAB_9-]{2,12}", 1..12),
+            hay in "[abAB_9\\- x]{0,200}",
+            from in 0usize..40,
+            len in 0usize..220,
+        ) {
+            let keywords: Vec<&str> = keywords.iter().map(String::as_str).collect();
+            let g = Grams::new(&keywords).unwrap();
+            let hay = hay.as_bytes();
+            let to = (from + len).min(hay.len());
+            // Duplicate keywords report every id; brute force does too.
+            proptest::prop_assert_eq!(found(&g, hay, from, to), brute(&keywords, hay, from, to));
+        }
+    }
 }
