@@ -202,9 +202,25 @@ pub fn looks_random(secret: &[u8]) -> bool {
         }
         piece.clear();
     };
+    // Letters next to digits: a generated string switches often; a word and a number
+    // (`Summer2024`, `Password123`) once or twice, and then the word is a piece of its own.
+    let switches = secret
+        .windows(2)
+        .filter(|w| {
+            w[0].is_ascii_alphanumeric()
+                && w[1].is_ascii_alphanumeric()
+                && w[0].is_ascii_digit() != w[1].is_ascii_digit()
+        })
+        .count();
+    let split_digits = switches <= 2;
     for (i, &b) in secret.iter().enumerate() {
+        let prev = i.checked_sub(1).map(|j| secret[j]);
         let boundary = !b.is_ascii_alphanumeric()
-            || (b.is_ascii_uppercase() && i > 0 && secret[i - 1].is_ascii_lowercase());
+            || (b.is_ascii_uppercase() && prev.is_some_and(|p| p.is_ascii_lowercase()))
+            || (split_digits
+                && prev.is_some_and(|p| {
+                    p.is_ascii_alphanumeric() && p.is_ascii_digit() != b.is_ascii_digit()
+                }));
         if boundary {
             flush(&mut piece);
         }
@@ -217,14 +233,12 @@ pub fn looks_random(secret: &[u8]) -> bool {
 }
 
 /// Words that mark a value as a stand-in, not a credential (compared lowercase).
-const PLACEHOLDER_WORDS: [&str; 22] = [
+const PLACEHOLDER_WORDS: [&str; 20] = [
     "example",
     "xxxx",
     "****",
     "${",
     "{{",
-    "<",
-    ">",
     "your_",
     "your-",
     "yourapi",
@@ -241,6 +255,24 @@ const PLACEHOLDER_WORDS: [&str; 22] = [
     "...",
     "\u{2026}",
 ];
+
+/// A `<name>` placeholder anywhere (`<token>`, `<YOUR API KEY>`, `<project-id>`): angle brackets
+/// around letters, digits, spaces, `_`, `-` and `.` only. Random values (WordPress salts) may
+/// hold `<` and `>` with other bytes between them.
+fn has_angle_placeholder(lower: &[u8]) -> bool {
+    lower.iter().enumerate().any(|(i, &b)| {
+        b == b'<'
+            && lower[i + 1..]
+                .iter()
+                .position(|&c| c == b'>')
+                .is_some_and(|n| {
+                    n > 0
+                        && lower[i + 1..i + 1 + n]
+                            .iter()
+                            .all(|c| c.is_ascii_alphanumeric() || b" _-.".contains(c))
+                })
+    })
+}
 
 /// True for a reference to a variable rather than a value: `$NAME`, `$(cmd)`, `$env:NAME`,
 /// `%NAME%`, `%(name)s`, `%s`. A random value that merely starts with `$` or `%` (as some
@@ -275,7 +307,7 @@ pub fn is_placeholder(secret: &[u8], multiline: bool) -> bool {
     {
         return true;
     }
-    if is_variable_reference(secret) {
+    if is_variable_reference(secret) || has_angle_placeholder(&lower) {
         return true;
     }
     if multiline {
@@ -372,7 +404,7 @@ mod tests {
 
     #[test]
     fn placeholders() {
-        let cases: [(&str, &str, bool); 16] = [
+        let cases: [(&str, &str, bool); 18] = [
             ("upper example", "AKIAIOSFODNN7EXAMPLE", true),
             ("x run", "ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", true),
             ("env var", "${GITHUB_TOKEN}", true),
@@ -389,6 +421,12 @@ mod tests {
             ("printf", "%s", true),
             ("generated key with dollar", "$k9#Qz!2vL@x8Rw&5Tn*Mc", false),
             ("generated key with percent", "%7Hq!xP2$zR9m#Lw4", false),
+            ("angle words", "prefix-<YOUR API KEY>", true),
+            (
+                "salt with brackets",
+                "}fH?;OJMa|{>idDn8?7XG3@q@x<bM;t",
+                false,
+            ),
         ];
         for (name, secret, expected) in cases {
             assert_eq!(is_placeholder(secret.as_bytes(), false), expected, "{name}");
@@ -402,6 +440,10 @@ mod tests {
             ("kebab words", "argon2id-with-defaults-v19", false),
             ("no digit", "bFcjUcWESBvHPBwmxJeZyqZUsGVuPwzL", false),
             ("random", "0Dqws9q85MHdjX6uUiT5zlbY", true),
+            ("word and year", "Summer2024", false),
+            ("word and digits", "Password123456", false),
+            ("hex", "a4c123b1612dd272d1371c17149d4395", true),
+            ("short random", "gHV7iB3m03nbqn", true),
         ];
         for (name, s, expected) in cases {
             assert_eq!(looks_random(s.as_bytes()), expected, "{name}");
