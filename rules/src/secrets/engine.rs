@@ -470,6 +470,28 @@ impl Scanner {
             let rule = &self.rules[ri as usize];
             let first = line_start(buf, start);
             let done = &mut done_until[ri as usize];
+            if let Some(reach) = rule.match_reach().filter(|_| !rule.multiline) {
+                // A bounded pattern: a match holding this hit lies within `reach` bytes of it,
+                // so only that part of the line is prechecked. Spans of one line overlap by
+                // `reach`, so a match is always inside one of them; a hit whose span was
+                // searched already is skipped.
+                let last = line_end(buf, end.max(*done));
+                let from = if *done > first {
+                    done.saturating_sub(reach).min(end.saturating_sub(reach))
+                } else {
+                    end.saturating_sub(reach)
+                };
+                let span_start = first.max(from);
+                let span_end = last.min(start.max(*done).saturating_add(reach));
+                if span_end <= *done {
+                    continue;
+                }
+                *done = span_end;
+                if rule.might_match_in(&buf[first..last], span_start - first..span_end - first) {
+                    self.confirm(buf, first, last, ri, abs_base, lines, state, out);
+                }
+                continue;
+            }
             // On a long line already searched up to `done`, the next window reaches a full
             // span past `done`, not just past this hit: dense hits (a run of `AAAA…`) then
             // cost one pass over the line instead of one window each.
@@ -488,60 +510,86 @@ impl Scanner {
                 first
             };
             *done = window_end;
-            let window = &buf[window_start..window_end];
             // Most windows hold no match: a precheck says so before the regex compiles or runs.
-            if !rule.might_match(window) {
+            if rule.might_match(&buf[window_start..window_end]) {
+                self.confirm(
+                    buf,
+                    window_start,
+                    window_end,
+                    ri,
+                    abs_base,
+                    lines,
+                    state,
+                    out,
+                );
+            }
+        }
+    }
+
+    /// Run rule `ri`'s full regex over `buf[window_start..window_end]` and keep the accepted
+    /// matches not seen before.
+    #[allow(clippy::too_many_arguments)]
+    fn confirm(
+        &self,
+        buf: &[u8],
+        window_start: usize,
+        window_end: usize,
+        ri: u32,
+        abs_base: u64,
+        lines: &mut LineCursor,
+        state: &mut State,
+        out: &mut Vec<SecretMatch>,
+    ) {
+        let rule = &self.rules[ri as usize];
+        let window = &buf[window_start..window_end];
+        let regex = match rule.regex() {
+            Ok(r) => r,
+            Err(e) => {
+                let msg = format!("{}: {e}", rule.id);
+                if !state.broken.contains(&msg) {
+                    state.broken.push(msg);
+                }
+                return;
+            }
+        };
+        // The secret is the `secret` group, else the first group, else the whole match; a
+        // pattern without groups needs no capture machinery.
+        let found: Vec<(usize, &[u8])> = if regex.captures_len() > 1 {
+            regex
+                .captures_iter(window)
+                .filter_map(|caps| {
+                    caps.name("secret")
+                        .or_else(|| caps.get(1))
+                        .or_else(|| caps.get(0))
+                })
+                .map(|m| (m.start(), m.as_bytes()))
+                .collect()
+        } else {
+            regex
+                .find_iter(window)
+                .map(|m| (m.start(), m.as_bytes()))
+                .collect()
+        };
+        for (at, secret) in found {
+            if secret.is_empty() {
                 continue;
             }
-            let regex = match rule.regex() {
-                Ok(r) => r,
-                Err(e) => {
-                    let msg = format!("{}: {e}", rule.id);
-                    if !state.broken.contains(&msg) {
-                        state.broken.push(msg);
-                    }
-                    continue;
-                }
-            };
-            // The secret is the `secret` group, else the first group, else the whole match; a
-            // pattern without groups needs no capture machinery.
-            let found: Vec<(usize, &[u8])> = if regex.captures_len() > 1 {
-                regex
-                    .captures_iter(window)
-                    .filter_map(|caps| {
-                        caps.name("secret")
-                            .or_else(|| caps.get(1))
-                            .or_else(|| caps.get(0))
-                    })
-                    .map(|m| (m.start(), m.as_bytes()))
-                    .collect()
-            } else {
-                regex
-                    .find_iter(window)
-                    .map(|m| (m.start(), m.as_bytes()))
-                    .collect()
-            };
-            for (at, secret) in found {
-                if secret.is_empty() {
-                    continue;
-                }
-                let pos = window_start + at;
-                if !state.seen.insert((ri, abs_base + pos as u64)) {
-                    continue;
-                }
-                if !self.accepts(rule, secret) {
-                    continue;
-                }
-                let line = lines.line_of(buf, pos);
-                let ls = line_start(buf, pos);
-                out.push(SecretMatch {
-                    rule: Arc::clone(rule),
-                    line,
-                    column: u32::try_from(pos - ls + 1).unwrap_or(u32::MAX),
-                    allowed_inline: self.settings.inline_allow && allowed_inline(buf, pos),
-                    secret: secret.to_vec(),
-                });
+            let pos = window_start + at;
+            if !state.seen.insert((ri, abs_base + pos as u64)) {
+                continue;
             }
+            if !self.accepts(rule, secret) {
+                continue;
+            }
+            let line = lines.line_of(buf, pos);
+            let ls = line_start(buf, pos);
+            out.push(SecretMatch {
+                rule: Arc::clone(rule),
+                line,
+                column: u32::try_from(pos - ls + 1).unwrap_or(u32::MAX),
+                allowed_inline: self.settings.inline_allow && allowed_inline(buf, pos),
+                secret: secret.to_vec(),
+            });
         }
     }
 

@@ -58,6 +58,8 @@ type NewCache = Box<dyn Fn() -> Cache + Send + Sync + UnwindSafe + RefUnwindSafe
 struct Precheck {
     dfa: DFA,
     caches: Pool<Cache, NewCache>,
+    /// The longest match the pattern itself can make, when bounded.
+    reach: Option<usize>,
 }
 
 /// The most memory a precheck's lazy DFA cache may take, per rule and thread.
@@ -94,16 +96,18 @@ impl Precheck {
         Some(Precheck {
             dfa,
             caches: Pool::new(new),
+            reach: hir.properties().maximum_len(),
         })
     }
 
-    /// False only when the pattern cannot match anywhere in `window`.
-    fn might_match(&self, window: &[u8]) -> bool {
+    /// False only when the pattern cannot match anywhere in `span` of `hay` (the bytes around
+    /// the span still decide `\b`, `^` and `$` at its edges).
+    fn might_match(&self, hay: &[u8], span: std::ops::Range<usize>) -> bool {
         let mut cache = self.caches.get();
         // A search error (never expected: no quit bytes, no cache limit) says "maybe".
         !matches!(
             self.dfa
-                .try_search_fwd(&mut cache, &Input::new(window).earliest(true)),
+                .try_search_fwd(&mut cache, &Input::new(hay).span(span).earliest(true)),
             Ok(None)
         )
     }
@@ -147,11 +151,29 @@ impl Rule {
     /// False only when the pattern cannot match anywhere in `window`: a cheap test that runs
     /// before [`Rule::regex`] is compiled or searched.
     pub fn might_match(&self, window: &[u8]) -> bool {
-        match self.precheck.get_or_init(|| Precheck::new(&self.pattern)) {
-            Some(p) => p.might_match(window),
+        self.might_match_in(window, 0..window.len())
+    }
+
+    /// [`Rule::might_match`] on `span` of `hay`, with the bytes around the span as context.
+    pub fn might_match_in(&self, hay: &[u8], span: std::ops::Range<usize>) -> bool {
+        match self.precheck() {
+            Some(p) => p.might_match(hay, span),
             // A pattern the precheck cannot build: let the full regex decide.
             None => true,
         }
+    }
+
+    /// The longest match the pattern can make, when it is bounded: every match holding a
+    /// keyword hit then lies within this many bytes of it. `None` when unbounded (or the
+    /// precheck could not be built).
+    pub fn match_reach(&self) -> Option<usize> {
+        self.precheck().and_then(|p| p.reach)
+    }
+
+    fn precheck(&self) -> Option<&Precheck> {
+        self.precheck
+            .get_or_init(|| Precheck::new(&self.pattern))
+            .as_ref()
     }
 
     /// Whether the pattern (or its precheck) has been compiled yet (for tests of laziness).
@@ -481,7 +503,7 @@ mod tests {
         // Longer than the pattern allows: the lifted bound says "maybe"; the regex decides.
         let too_long = format!("x = tok_{};", "ab".repeat(400));
         for text in ["tok_0123abcd", "a tok_deadbeef99 b", &long, &too_long] {
-            assert!(p.might_match(text.as_bytes()), "{text}");
+            assert!(p.might_match(text.as_bytes(), 0..text.len()), "{text}");
         }
         assert!(full.is_match(long.as_bytes()));
         assert!(!full.is_match(too_long.as_bytes()));
@@ -491,9 +513,17 @@ mod tests {
             "no token here",
             "xtok_0123abcd",
         ] {
-            assert!(!p.might_match(text.as_bytes()), "{text}");
+            assert!(!p.might_match(text.as_bytes(), 0..text.len()), "{text}");
             assert!(!full.is_match(text.as_bytes()), "{text}");
         }
+        // The pattern's own longest match bounds where a match can lie around a hit.
+        assert_eq!(p.reach, Some(4 + 300 + 1));
+        // A span sees the bytes around it: `\b` before `tok_` fails when a letter precedes.
+        let text = b"xtok_0123abcd ";
+        assert!(!p.might_match(text, 1..text.len()));
+        assert!(p.might_match(b" tok_0123abcd ", 1..14));
+        // A match must lie inside the span: here it needs the space after the digits.
+        assert!(!p.might_match(b" tok_0123abcd ", 1..13));
         // Relaxing drops groups and lifts only bounds above the limit.
         let hir = regex_syntax::ParserBuilder::new()
             .unicode(false)
