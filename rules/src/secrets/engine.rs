@@ -5,8 +5,9 @@
 //! confirmation ([`super::grams`]), or an Aho-Corasick automaton when a keyword is a single byte.
 //! A rule's pattern runs only on the window around a hit of one of its keywords (the containing
 //! line, capped at 4 KiB each side, or 64 KiB after the hit for `multiline` rules): first as a
-//! cheap precheck (a forward lazy DFA without captures or large bounds, [`Rule::might_match`]),
-//! and only where that accepts, as the full regex. Candidates then pass the rule's entropy
+//! cheap precheck (a forward lazy DFA without captures or large bounds, [`Rule::might_match`];
+//! for a pattern with a bounded longest match, only over the bytes of the line that a match
+//! holding the hit can reach), and only where that accepts, as the full regex. Candidates then pass the rule's entropy
 //! threshold, its checksum and the placeholder filter. Files stream through a bounded buffer
 //! with overlap, so a 2 GB file costs a few megabytes of memory.
 

@@ -10,8 +10,8 @@
 //! At a visited position `i`, one 4-byte load `w` (letters folded to lower case by setting bit
 //! 0x20 of every byte, which only ever adds false candidates) is tested against two hashed
 //! one-bit tables: `g4[h(w)]` (4-gram anchors), `g3[h(w & 0xffffff)]` and `g3[h(w >> 8)]`
-//! (3-gram anchors at `i` and `i + 1`). A set bit sends the position to the anchors of its
-//! bucket, each confirmed by an exact comparison of its keyword. Two-byte keywords (possible in
+//! (3-gram anchors at `i` and `i + 1`). A set bit sends the position to the anchors listed for
+//! its bucket, each confirmed by an exact comparison of its keyword. Two-byte keywords (possible in
 //! custom rules) add an exact bigram table.
 
 include!(concat!(env!("OUT_DIR"), "/common_grams.rs"));
@@ -264,28 +264,23 @@ impl Grams {
         to: usize,
         hits: &mut Vec<(usize, usize, usize)>,
     ) {
-        let (h4, h3, n3) = (bucket(w), bucket(w & 0x00ff_ffff), bucket(w >> 8));
-        let f4 = (self.g4[h4 / 64] >> (h4 % 64)) & 1;
-        let f3 = (self.g3[h3 / 64] >> (h3 % 64)) & 1;
-        let f3n = (self.g3[n3 / 64] >> (n3 % 64)) & 1;
-        if f4 | f3 | f3n != 0 {
-            self.stop(hay, i, [f4, f3, f3n], [h4, h3, n3], from, to, hits);
+        if self.flagged(w) {
+            self.stop(hay, i, w, from, to, hits);
         }
     }
 
-    /// Confirm the anchors of the flagged buckets at position `i`.
-    #[allow(clippy::too_many_arguments)]
+    /// Confirm the anchors of the flagged lists at position `i` (window `w`).
     #[inline(never)]
     fn stop(
         &self,
         hay: &[u8],
         i: usize,
-        [f4, f3, f3n]: [u64; 3],
-        [h4, h3, n3]: [usize; 3],
+        w: u32,
         from: usize,
         to: usize,
         hits: &mut Vec<(usize, usize, usize)>,
     ) {
+        let set = |table: &[u64; BUCKETS / 64], h: usize| (table[h / 64] >> (h % 64)) & 1 != 0;
         let mut confirm = |id: u32, start: usize| {
             let k = &self.keywords[id as usize];
             let end = start + k.len();
@@ -297,21 +292,22 @@ impl Grams {
                 hits.push((start, end, id as usize));
             }
         };
-        if f4 != 0 {
+        let (h4, h3, n3) = (bucket(w), bucket(w & 0x00ff_ffff), bucket(w >> 8));
+        if set(&self.g4, h4) {
             for &(id, off) in self.a4.bucket(h4) {
                 if let Some(start) = i.checked_sub(off as usize) {
                     confirm(id, start);
                 }
             }
         }
-        if f3 != 0 {
+        if set(&self.g3, h3) {
             for &(id, off) in self.a3.bucket(h3) {
                 if let Some(start) = i.checked_sub(off as usize) {
                     confirm(id, start);
                 }
             }
         }
-        if f3n != 0 {
+        if set(&self.g3, n3) {
             // Only 3-byte keywords start at i + 1 here; a 4-byte keyword's last three bytes at
             // i + 1 mean a start at i, which the 4-gram at i covers.
             for &(id, off) in self.a3.bucket(n3) {
