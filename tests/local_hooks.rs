@@ -74,16 +74,32 @@ fn install_honours_core_hooks_path() {
     assert!(repo.path.join("githooks/pre-commit").exists());
     assert!(repo.path.join("githooks/pre-push").exists());
     assert!(!repo.path.join(".git/hooks/pre-commit").exists());
-    // git runs it: a malformed committed policy makes the hook fail closed.
-    repo.write(".vouch/policy.toml", "[signatures]\nrequired = false\n");
-    repo.commit("policy");
-    repo.write(".vouch/policy.toml", "bogus = 1\n");
+    // git runs the hooks from core.hooksPath: a committed policy that asks for a sign-off makes
+    // the commit-msg hook there refuse a commit without one, and let one with it through.
+    repo.write(
+        ".vouch/policy.toml",
+        "[signatures]\nrequired = false\n[commit_message]\nrequire_signoff = true\n",
+    );
     repo.git(&["add", "-A"]).assert_ok();
+    repo.git(&["commit", "-q", "-s", "-m", "policy"])
+        .assert_ok();
+    repo.write("f", "1\n");
+    repo.git(&["add", "-A"]).assert_ok();
+    repo.git(&["commit", "-q", "-m", "no sign-off"])
+        .assert_refused_with(&["commit-message.signoff"]);
+    repo.git(&["commit", "-q", "-s", "-m", "signed off"])
+        .assert_ok();
+    // The working tree's policy never judges: a malformed copy changes nothing.
+    repo.write(".vouch/policy.toml", "bogus = 1\n");
+    repo.git(&["add", "f"]).assert_ok();
+    repo.write("g", "2\n");
+    repo.git(&["add", "g"]).assert_ok();
     repo.git(&[
         "commit",
         "-q",
+        "-s",
         "-m",
-        "still fine: the committed policy judges",
+        "still judged by the committed policy",
     ])
     .assert_ok();
 }
@@ -198,12 +214,20 @@ fn a_missing_binary_fails_closed_with_a_fix() {
     std::fs::remove_file(&copy).unwrap();
     repo.write("f", "1\n");
     repo.git(&["add", "f"]).assert_ok();
-    // PATH without vouch: the shim cannot find it and refuses, saying how to fix it.
+    // PATH holding git and nothing else, so no vouch anywhere on this machine (even one in
+    // /usr/bin) can stand in: the shim cannot find one and refuses, saying how to fix it.
+    let git = std::env::split_paths(&std::env::var_os("PATH").unwrap())
+        .map(|d| d.join("git"))
+        .find(|p| p.is_file())
+        .expect("git on PATH");
+    let only_git = sb.path().join("only-git");
+    std::fs::create_dir(&only_git).unwrap();
+    std::os::unix::fs::symlink(&git, only_git.join("git")).unwrap();
     let run = sb.run(
         &repo.path,
-        std::path::Path::new("git"),
+        &git,
         &["commit", "-q", "-m", "x"],
-        &[("PATH", "/usr/bin:/bin")],
+        &[("PATH", only_git.to_str().unwrap())],
         None,
     );
     run.assert_refused_with(&["cannot run", "vouch install"]);

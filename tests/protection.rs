@@ -221,6 +221,14 @@ fn push_options_and_update_hook_work() {
         &["-q", "-o", "ci.skip", "-o", "note=x", "origin", "main"],
     )
     .assert_ok();
+    // The options reach the server's verdict, which shows them when it speaks (here, a refusal).
+    repo.git(&["commit", "-q", "--amend", "-m", "rewritten with options"])
+        .assert_ok();
+    repo.push_as(
+        "alice",
+        &["-f", "-o", "ci.skip", "-o", "note=x", "origin", "main"],
+    )
+    .assert_refused_with(&["protection.force-push", "push options: ci.skip, note=x"]);
 
     // The per-ref update hook judges the same way.
     let sb2 = Sandbox::new();

@@ -1,13 +1,45 @@
 //! JSON and SARIF outputs validate against their schemas: vouch's own documented verdict schema,
-//! and the official SARIF 2.1.0 schema (as shipped in the serde-sarif crate's sources).
+//! and the official SARIF 2.1.0 schema (`tests/data/sarif-2.1.0.schema.json`, OASIS's file).
 
 mod common;
 use common::Sandbox;
+use vouch_rules::change::Clock;
 use vouch_rules::report::{to_json, to_sarif, JSON_SCHEMA};
-use vouch_rules::{CheckOutcome, Finding, Location, Verdict};
+use vouch_rules::verdict::{ApprovalRecord, ReviewRecord, SignatureRecord};
+use vouch_rules::{CheckOutcome, Finding, Location, PolicySource, Verdict};
 
 fn sample_verdict() -> Verdict {
-    let mut v = Verdict::new("refs/heads/main:.vouch/policy.toml");
+    let source = PolicySource {
+        source: "refs/heads/main:.vouch/policy.toml".into(),
+        digest: "0".repeat(64),
+    };
+    let mut v = Verdict::new(source, 1_769_821_200, Clock::PushTime);
+    v.push_options = vec!["ci.skip".into()];
+    v.evidence.signatures.push(SignatureRecord {
+        object: "b".repeat(40),
+        kind: "commit",
+        reference: "refs/heads/main".into(),
+        status: "good",
+        accepted: true,
+        format: Some("ssh"),
+        signer: Some("alice@example.com".into()),
+        fingerprint: Some("SHA256:abc".into()),
+        primary_fingerprint: None,
+        judged_at: "2026-01-31T01:00:00Z".into(),
+        time_basis: "push-time",
+    });
+    v.evidence.review = Some(ReviewRecord {
+        pull_request: 7,
+        head: "b".repeat(40),
+        required_approvals: 1,
+        approvals: vec![ApprovalRecord {
+            reviewer: "bob".into(),
+            commit: "b".repeat(40),
+            counted: false,
+            reason: "@bob approved but co-authored bbbbbbb".into(),
+        }],
+        not_independent: [("bob".to_string(), vec!["co-authored bbbbbbb".to_string()])].into(),
+    });
     v.push(CheckOutcome::ran(
         "protection",
         vec![Finding::error("protection.force-push", "rewrites history")
@@ -28,35 +60,10 @@ fn sample_verdict() -> Verdict {
     v
 }
 
+/// The official SARIF 2.1.0 schema (OASIS), shipped as a test vector.
 fn sarif_schema() -> serde_json::Value {
-    let home = std::env::var_os("CARGO_HOME")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::PathBuf::from(std::env::var("HOME").expect("HOME is set")).join(".cargo")
-        });
-    let src = home.join("registry/src");
-    for index in std::fs::read_dir(&src)
-        .expect("cargo registry sources")
-        .flatten()
-    {
-        for krate in std::fs::read_dir(index.path())
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            let name = krate.file_name().to_string_lossy().into_owned();
-            if name.starts_with("serde-sarif-") {
-                let schema = krate.path().join("src/schema.json");
-                if let Ok(text) = std::fs::read_to_string(&schema) {
-                    return serde_json::from_str(&text).expect("SARIF schema is JSON");
-                }
-            }
-        }
-    }
-    panic!(
-        "the SARIF 2.1.0 schema (serde-sarif's src/schema.json) was not found under {}",
-        src.display()
-    );
+    serde_json::from_str(include_str!("data/sarif-2.1.0.schema.json"))
+        .expect("SARIF schema is JSON")
 }
 
 /// The official SARIF 2.1.0 schema has a typo'd `language` pattern (an unbalanced `]`) that
@@ -98,7 +105,11 @@ fn json_output_matches_the_documented_schema() {
     assert_valid(&schema, &to_json(&sample_verdict()));
     // A schema that accepts anything would prove nothing: a broken document must fail.
     let validator = validator(&schema);
-    assert!(!validator.is_valid(&serde_json::json!({"schema_version": 1})));
+    assert!(!validator.is_valid(&serde_json::json!({"schema_version": 2})));
+    // Version 1 documents (no policies, no evidence) are not version 2 documents.
+    let mut v1: serde_json::Value = serde_json::from_str(&to_json(&sample_verdict())).unwrap();
+    v1["schema_version"] = serde_json::json!(1);
+    assert!(!validator.is_valid(&v1));
 }
 
 #[test]

@@ -24,6 +24,8 @@ fn vouch_bin() -> PathBuf {
 }
 
 struct Repo {
+    /// No system or user configuration (the shared test kit).
+    home: vouch_testkit::Home,
     _dir: tempfile::TempDir,
     root: PathBuf,
     keys: PathBuf,
@@ -50,12 +52,14 @@ impl Repo {
         let root = dir.path().join("repo");
         let keys = dir.path().join("keys");
         std::fs::create_dir(&keys).unwrap();
+        let home = vouch_testkit::Home::new();
         check(
-            Command::new("git")
+            home.command("git", dir.path())
                 .args(["init", "-q", "-b", "main"])
                 .arg(&root),
         );
         let repo = Repo {
+            home,
             _dir: dir,
             root,
             keys,
@@ -68,7 +72,7 @@ impl Repo {
     }
 
     fn git(&self, args: &[&str]) -> String {
-        let out = check(Command::new("git").current_dir(&self.root).args(args));
+        let out = check(self.home.command("git", &self.root).args(args));
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
@@ -99,8 +103,8 @@ impl Repo {
     }
 
     fn vouch(&self, args: &[&str]) -> Output {
-        Command::new(vouch_bin())
-            .current_dir(&self.root)
+        self.home
+            .command(vouch_bin(), &self.root)
             .env("NO_COLOR", "1")
             .args(args)
             .output()
@@ -390,15 +394,16 @@ fn keys_add_from_the_gpg_keyring_then_verify() {
         std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o700)).unwrap();
     }
     check(
-        Command::new("gpg")
+        r.home
+            .command("gpg", &r.root)
             .env("GNUPGHOME", &home)
             .args(["--batch", "--quiet", "--passphrase", "", "--quick-gen-key"])
             .args(["Carol <carol@example.com>", "ed25519", "sign", "0"]),
     );
     write_policy(&r, "[signatures]\nrequired = true\n");
     let gpg_env = |args: &[&str]| {
-        Command::new(vouch_bin())
-            .current_dir(&r.root)
+        r.home
+            .command(vouch_bin(), &r.root)
             .env("GNUPGHOME", &home)
             .args(args)
             .output()
@@ -430,8 +435,8 @@ fn keys_add_from_the_gpg_keyring_then_verify() {
 
     r.git(&["add", ".vouch"]);
     check(
-        Command::new("git")
-            .current_dir(&r.root)
+        r.home
+            .command("git", &r.root)
             .env("GNUPGHOME", &home)
             .args([
                 "-c",
@@ -458,8 +463,8 @@ fn keys_add_from_the_gpg_keyring_then_verify() {
     );
     // Her signature is good only as carol: a commit as someone else is refused.
     check(
-        Command::new("git")
-            .current_dir(&r.root)
+        r.home
+            .command("git", &r.root)
             .env("GNUPGHOME", &home)
             .args([
                 "-c",

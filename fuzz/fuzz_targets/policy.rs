@@ -8,7 +8,7 @@ fuzz_target!(|data: &[u8]| {
     let mut files = PolicyFiles::new("fuzz");
     files.insert(".vouch/policy.toml", data.to_vec());
     if let Ok(Some(policy)) = Policy::load(files) {
-        let _ = vouch_rules::check::validate_files(&policy);
+        let _ = vouch_rules::validate_files(&policy);
         let _ = policy.rules_for("refs/heads/main").count();
     }
     if let Ok(text) = std::str::from_utf8(data) {

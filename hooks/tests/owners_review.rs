@@ -2,7 +2,7 @@
 //! shipped examples.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/review")
@@ -30,9 +30,10 @@ impl Run {
 }
 
 fn vouch(dir: &Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_vouch"))
+    let home = vouch_testkit::Home::new();
+    let out = home
+        .command(env!("CARGO_BIN_EXE_vouch"), dir)
         .args(args)
-        .current_dir(dir)
         .env("NO_COLOR", "1")
         .env_remove("GIT_DIR")
         .output()
@@ -59,26 +60,7 @@ impl Repo {
     }
 
     fn git(&self, args: &[&str]) {
-        let out = Command::new("git")
-            .args([
-                "-c",
-                "user.name=Test",
-                "-c",
-                "user.email=test@example.com",
-                "-c",
-                "commit.gpgsign=false",
-            ])
-            .args(args)
-            .current_dir(self.path())
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("HOME", self.path())
-            .output()
-            .expect("run git");
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        vouch_testkit::git(self.path(), args);
     }
 
     fn write(&self, path: &str, text: &str) {
@@ -238,43 +220,65 @@ fn owners_without_codeowners_is_a_usage_error() {
     );
 }
 
+/// Run `examples/review/demo.sh CASE` (which builds the example's commits in `work`) with this
+/// build's vouch; also return the pull request's first commit and head.
+fn demo(case: &str, work: &Path, options: &[&str]) -> (Run, String, String) {
+    let script = examples().join("demo.sh");
+    let home = vouch_testkit::Home::new();
+    let out = home
+        .command("bash", work.parent().expect("parent"))
+        .arg(&script)
+        .arg(case)
+        .arg(work)
+        .arg("--")
+        .args(options)
+        .env("VOUCH", env!("CARGO_BIN_EXE_vouch"))
+        .env("NO_COLOR", "1")
+        .env_remove("GIT_DIR")
+        .output()
+        .expect("run demo.sh");
+    let run = Run::from(out, &format!("demo.sh {case} {}", options.join(" ")));
+    let rev = |spec: &str| vouch_testkit::git(&work.join("repo"), &["rev-parse", spec]);
+    (run, rev("topic~1"), rev("topic"))
+}
+
 #[test]
 fn review_judges_the_shipped_examples() {
-    let dir = examples();
-    let policy = dir.to_string_lossy().into_owned();
-    let pass = dir.join("pass.json").to_string_lossy().into_owned();
-    let fail = dir.join("fail.json").to_string_lossy().into_owned();
     let tmp = tempfile::tempdir().expect("tempdir");
-
-    let run = vouch(
-        tmp.path(),
-        &["review", "--input", &pass, "--policy", &policy],
-    );
+    let (run, _, _) = demo("pass", &tmp.path().join("pass"), &[]);
     assert_eq!(run.code, 0);
     assert!(run.stdout.contains("vouch: passed"), "{}", run.stdout);
 
-    let run = vouch(
-        tmp.path(),
-        &["review", "--input", &fail, "--policy", &policy],
-    );
+    let work = tmp.path().join("fail");
+    let (run, first, head) = demo("fail", &work, &[]);
     assert_eq!(run.code, 1);
     assert!(
-        run.stdout.contains("@bob approved but co-authored 3f2a1c9"),
+        run.stdout
+            .contains(&format!("@bob approved but co-authored {}", &first[..7])),
         "{}",
         run.stdout
     );
     assert!(
+        run.stdout.contains(&format!(
+            "@erin approved {} but the head is now {}",
+            &first[..7],
+            &head[..7]
+        )),
+        "{}",
         run.stdout
-            .contains("@erin approved 3f2a1c9 but the head is now b7d4e2f"),
+    );
+    // The unsigned commit that names the bot counts like anyone's: carol committed it.
+    assert!(
+        run.stdout
+            .contains("names a bot but its signature is not verified"),
         "{}",
         run.stdout
     );
 
-    let run = vouch(
-        tmp.path(),
-        &[
-            "review", "--input", &fail, "--policy", &policy, "--format", "markdown",
-        ],
+    let (run, _, _) = demo(
+        "fail",
+        &tmp.path().join("fail-md"),
+        &["--format", "markdown"],
     );
     assert_eq!(run.code, 1);
     assert!(
@@ -288,15 +292,16 @@ fn review_judges_the_shipped_examples() {
         run.stdout
     );
 
-    let run = vouch(
-        tmp.path(),
-        &[
-            "review", "--input", &fail, "--policy", &policy, "--format", "json",
-        ],
-    );
+    let (run, _, _) = demo("fail", &tmp.path().join("fail-json"), &["--format", "json"]);
     let body: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
     assert_eq!(body["checks"][0]["check"], "review");
     assert_eq!(body["checks"][0]["status"], "fail");
+    let approvals = body["evidence"]["review"]["approvals"]
+        .as_array()
+        .expect("approvals recorded");
+    assert!(approvals
+        .iter()
+        .any(|a| a["reviewer"] == "erin" && a["counted"] == false));
 }
 
 #[test]
@@ -309,17 +314,21 @@ fn review_uses_the_base_branchs_codeowners_not_the_working_copy() {
     );
     repo.commit_all("policy");
     // The pull request's version would hand src/ to @bob; only main's CODEOWNERS counts.
+    repo.git(&["checkout", "-q", "-b", "topic"]);
+    repo.write(".github/CODEOWNERS", "/src/ @bob\n");
+    repo.write("src/lib.rs", "pub fn f() {}\n");
+    repo.commit_all("hand src to bob");
+    let head = vouch_testkit::git(repo.path(), &["rev-parse", "HEAD"]);
+    repo.git(&["checkout", "-q", "main"]);
     repo.write(".github/CODEOWNERS", "/src/ @bob\n");
     let pr = serde_json::json!({
         "number": 1,
         "author": "alice",
         "base": "main",
-        "head_sha": "1111111111111111111111111111111111111111",
-        "changed_paths": ["src/lib.rs", ".github/CODEOWNERS"],
-        "commits": [],
+        "head_sha": head,
         "last_pusher": "alice",
         "reviews": [{"reviewer": "bob", "state": "APPROVED",
-                     "commit_id": "1111111111111111111111111111111111111111",
+                     "commit_id": head,
                      "submitted_at": "2026-11-25T10:00:00Z"}],
         "permissions": {"bob": "write"}
     });

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
@@ -46,11 +46,9 @@ fn crc32(bytes: &[u8]) -> u32 {
 }
 
 fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vouch"))
+    vouch_testkit::Home::new()
+        .command(env!("CARGO_BIN_EXE_vouch"), dir)
         .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("GIT_DIR")
         .output()
         .unwrap()
 }
@@ -65,24 +63,7 @@ fn text(o: &Output) -> String {
 }
 
 fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=T",
-            "-c",
-            "user.email=t@example.invalid",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    vouch_testkit::git(dir, args);
 }
 
 fn repo() -> tempfile::TempDir {

@@ -1,73 +1,72 @@
-//! The `Check` trait and the one evaluation engine every enforcement point calls.
+//! The `Check` trait: one concern that reads a change under a policy and returns findings.
+//!
+//! This module knows no check: the checks import it, and [`crate::engine`] puts them together,
+//! so the import graph runs one way (engine → checks → check).
 
-use crate::change::{Change, Point};
+use crate::change::Change;
 use crate::finding::Finding;
-use crate::policy::Policy;
-use crate::verdict::{CheckOutcome, Verdict};
+use crate::policy::{Policy, PolicyError};
+use crate::verdict::Evidence;
+use std::sync::OnceLock;
 
 /// Why a check could not run. The check fails closed with this reason.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct CheckError(pub String);
 
-/// One concern: reads a change under a policy, returns findings.
-pub trait Check: Send + Sync {
+impl From<PolicyError> for CheckError {
+    fn from(e: PolicyError) -> Self {
+        CheckError(e.to_string())
+    }
+}
+
+impl From<&PolicyError> for CheckError {
+    fn from(e: &PolicyError) -> Self {
+        CheckError(e.to_string())
+    }
+}
+
+/// One concern. A check is built once per policy (by [`crate::Engine`]) and holds what it
+/// compiled from the policy's files, so judging many changes loads nothing twice.
+pub trait Check: Send + Sync + std::fmt::Debug {
     /// The check's id, the first part of its findings' rule ids: `protection`, `secrets`, ….
     fn id(&self) -> &'static str;
 
-    /// `Some(reason)` when the policy or the enforcement point turns this check off.
+    /// `Some(reason)` when the policy turns this check off, or the change holds nothing it judges.
     fn skip_reason(&self, policy: &Policy, change: &Change) -> Option<String>;
 
-    /// Judge the change. An `Err` means the check could not run; the verdict fails closed.
-    fn run(&self, policy: &Policy, change: &Change) -> Result<Vec<Finding>, CheckError>;
-}
+    /// Judge the change, adding what was verified to `evidence`. An `Err` means the check could
+    /// not run; the verdict fails closed.
+    fn run(
+        &self,
+        policy: &Policy,
+        change: &Change,
+        evidence: &mut Evidence,
+    ) -> Result<Vec<Finding>, CheckError>;
 
-/// Every check vouch has, in the order verdicts list them.
-pub fn all_checks() -> Vec<Box<dyn Check>> {
-    vec![
-        Box::new(crate::protection::Protection),
-        Box::new(crate::commit_message::CommitMessage),
-        Box::new(crate::signatures::Signatures),
-        Box::new(crate::secrets::Secrets),
-        Box::new(crate::review::Review),
-    ]
-}
-
-/// Every problem in the files the policy points at (CODEOWNERS, keys, secret rules, baseline),
-/// one call per module that reads such a file. Empty when all of them load cleanly.
-pub fn validate_files(policy: &Policy) -> Vec<crate::policy::PolicyError> {
-    let mut errors = Vec::new();
-    errors.extend(crate::codeowners::validate(policy));
-    errors.extend(crate::signatures::load(policy).err());
-    errors.extend(crate::secrets::validate(policy));
-    errors
-}
-
-/// Judge `change` under `policy` with every check: the one engine behind hooks, server hook and bot.
-pub fn evaluate(policy: &Policy, change: &Change) -> Verdict {
-    evaluate_with(policy, change, &all_checks())
-}
-
-/// Judge `change` with the given checks only.
-pub fn evaluate_with(policy: &Policy, change: &Change, checks: &[Box<dyn Check>]) -> Verdict {
-    let mut verdict = Verdict::new(policy.describe());
-    for check in checks {
-        let outcome = match check.skip_reason(policy, change) {
-            Some(reason) => CheckOutcome::skipped(check.id(), reason),
-            None => match check.run(policy, change) {
-                Ok(findings) => CheckOutcome::ran(check.id(), findings),
-                Err(e) => CheckOutcome::broken(check.id(), e.0),
-            },
-        };
-        verdict.push(outcome);
+    /// Load and compile everything the check reads from the policy's files now (rather than on
+    /// first use); the problems found. Empty when all of it loads.
+    fn prepare(&self, _policy: &Policy) -> Vec<PolicyError> {
+        Vec::new()
     }
-    verdict
 }
 
-/// True at the points that judge pushed refs (as opposed to a commit being made).
-pub fn judges_pushes(point: Point) -> bool {
-    matches!(
-        point,
-        Point::PrePush | Point::PreReceive | Point::Cli | Point::Bot
-    )
+/// Something loaded from the policy's files once, on first use, shared by every later change.
+#[derive(Debug)]
+pub(crate) struct Prepared<T>(OnceLock<Result<T, PolicyError>>);
+
+impl<T> Default for Prepared<T> {
+    fn default() -> Self {
+        Prepared(OnceLock::new())
+    }
+}
+
+impl<T> Prepared<T> {
+    /// The loaded value, loading it with `load` the first time.
+    pub(crate) fn get(
+        &self,
+        load: impl FnOnce() -> Result<T, PolicyError>,
+    ) -> Result<&T, &PolicyError> {
+        self.0.get_or_init(load).as_ref()
+    }
 }

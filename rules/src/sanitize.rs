@@ -37,18 +37,6 @@ pub fn for_terminal(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Bytes that may not be UTF-8, shown safely: invalid sequences become `\xNN`.
-pub fn bytes_for_terminal(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len());
-    for chunk in bstr::ByteSlice::utf8_chunks(bytes) {
-        out.push_str(&for_terminal(chunk.valid()));
-        for b in chunk.invalid() {
-            out.push_str(&format!("\\x{b:02x}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,6 +48,5 @@ mod tests {
         assert_eq!(for_terminal("evil\u{202E}txt.exe"), "evil\\u{202e}txt.exe");
         assert_eq!(for_terminal("zero\u{200B}width"), "zero\\u{200b}width");
         assert_eq!(for_terminal("two\nlines"), "two\\nlines");
-        assert_eq!(bytes_for_terminal(b"ok\xffok"), "ok\\xffok");
     }
 }

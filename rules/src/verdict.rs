@@ -1,5 +1,6 @@
 //! The verdict: every check's outcome on one change. Every enforcement point renders the same one.
 
+use crate::change::Clock;
 use crate::finding::{Finding, Severity};
 use serde::Serialize;
 
@@ -72,21 +73,114 @@ impl CheckOutcome {
     }
 }
 
-/// All findings of a change plus pass/fail per check.
+/// The policy that judged (part of) a change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PolicySource {
+    /// Where it came from, e.g. `refs/heads/main:.vouch/policy.toml` or `built-in default (…)`.
+    pub source: String,
+    /// SHA-256 over every policy file (policy.toml, keys, allowed signers, CODEOWNERS, custom
+    /// rules, baseline), hex; empty for the built-in default. See [`crate::policy::Policy::digest`].
+    pub digest: String,
+}
+
+/// What the signature check concluded about one commit or tag: a record for every object,
+/// good ones included, so an attestation can say who signed what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SignatureRecord {
+    /// The commit or tag object id.
+    pub object: String,
+    /// `commit` or `tag`.
+    pub kind: &'static str,
+    /// The ref the object arrives on.
+    pub reference: String,
+    /// The status, as in the `signatures.<status>` rule ids: `good`, `unsigned`, `bad`, ….
+    pub status: &'static str,
+    /// True when the policy accepts the object.
+    pub accepted: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub primary_fingerprint: Option<String>,
+    /// The instant judged at (RFC 3339) and which clock gave it.
+    pub judged_at: String,
+    pub time_basis: &'static str,
+}
+
+/// An approval and whether it counted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApprovalRecord {
+    pub reviewer: String,
+    /// The commit the approval was left on.
+    pub commit: String,
+    /// True when the approval counts towards the policy.
+    pub counted: bool,
+    /// Why it does not count (`@bob approved but co-authored 3f2a1c9`); empty when it does.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+}
+
+/// What the review check found about a pull request's approvals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReviewRecord {
+    pub pull_request: u64,
+    pub head: String,
+    pub required_approvals: u32,
+    pub approvals: Vec<ApprovalRecord>,
+    /// Login → why they are not independent of the change.
+    pub not_independent: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+/// What the checks verified, beyond their findings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    pub signatures: Vec<SignatureRecord>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review: Option<ReviewRecord>,
+}
+
+/// All findings of a change plus pass/fail per check, and what was verified.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Verdict {
-    /// Where the policy that judged the change came from, e.g.
-    /// `refs/heads/main:.vouch/policy.toml` or `built-in default`.
-    pub policy: String,
+    /// The policies that judged; more than one when a push updates refs under different ones.
+    pub policies: Vec<PolicySource>,
+    /// When the change was judged (RFC 3339).
+    pub judged_at: String,
+    /// The clock signatures were judged by.
+    pub clock: Clock,
+    /// `git push -o` options the change carried.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub push_options: Vec<String>,
     pub checks: Vec<CheckOutcome>,
+    pub evidence: Evidence,
 }
 
 impl Verdict {
-    pub fn new(policy: impl Into<String>) -> Self {
+    /// An empty verdict under one policy.
+    pub fn new(policy: PolicySource, judged_at: i64, clock: Clock) -> Self {
         Verdict {
-            policy: policy.into(),
+            policies: vec![policy],
+            judged_at: crate::time::iso(judged_at),
+            clock,
+            push_options: Vec::new(),
             checks: Vec::new(),
+            evidence: Evidence::default(),
         }
+    }
+
+    /// A verdict on nothing (an empty push): no check, so it passes.
+    pub fn empty(reason: impl Into<String>, judged_at: i64) -> Self {
+        Verdict::new(
+            PolicySource {
+                source: reason.into(),
+                digest: String::new(),
+            },
+            judged_at,
+            Clock::PushTime,
+        )
     }
 
     pub fn push(&mut self, outcome: CheckOutcome) {
@@ -106,10 +200,30 @@ impl Verdict {
         self.findings().filter(|f| f.severity == severity).count()
     }
 
+    /// The policies that judged, in one line for people.
+    pub fn policy_line(&self) -> String {
+        self.policies
+            .iter()
+            .map(|p| p.source.as_str())
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
     /// Merge another verdict's checks into this one (e.g. one verdict per pushed ref).
     pub fn absorb(&mut self, other: Verdict) {
-        if !self.policy.split("; ").any(|p| p == other.policy) {
-            self.policy = format!("{}; {}", self.policy, other.policy);
+        for p in other.policies {
+            if !self.policies.contains(&p) {
+                self.policies.push(p);
+            }
+        }
+        for o in other.push_options {
+            if !self.push_options.contains(&o) {
+                self.push_options.push(o);
+            }
+        }
+        self.evidence.signatures.extend(other.evidence.signatures);
+        if self.evidence.review.is_none() {
+            self.evidence.review = other.evidence.review;
         }
         for outcome in other.checks {
             match self.checks.iter_mut().find(|c| c.check == outcome.check) {
@@ -139,5 +253,42 @@ fn worse(a: Status, b: Status) -> Status {
         a
     } else {
         b
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn under(source: &str) -> Verdict {
+        let policy = PolicySource {
+            source: source.into(),
+            digest: "d".into(),
+        };
+        let mut v = Verdict::new(policy, 0, Clock::PushTime);
+        v.push(CheckOutcome::ran("protection", vec![]));
+        v
+    }
+
+    #[test]
+    fn absorbing_lists_each_policy_once_even_with_separators_in_its_text() {
+        let text = "built-in default (no policy; secret scanning only; run `vouch init`)";
+        let mut all = under(text);
+        all.absorb(under(text));
+        all.absorb(under("refs/heads/main:.vouch/policy.toml"));
+        assert_eq!(all.policies.len(), 2);
+        assert_eq!(all.policy_line().matches("secret scanning only").count(), 1);
+    }
+
+    #[test]
+    fn absorbing_keeps_the_worse_status() {
+        let mut all = under("p");
+        let mut failing = under("p");
+        failing.checks[0] =
+            CheckOutcome::ran("protection", vec![Finding::error("protection.x", "no")]);
+        all.absorb(failing);
+        assert_eq!(all.checks.len(), 1);
+        assert_eq!(all.checks[0].status, Status::Fail);
+        assert!(!all.passed());
     }
 }

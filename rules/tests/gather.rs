@@ -6,27 +6,21 @@
 
 use git2::{Oid, Repository};
 use std::path::Path;
-use std::process::Command;
 use vouch_rules::change::git::{ref_tips, Gatherer};
 use vouch_rules::change::UpdateKind;
 
 fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .current_dir(dir)
+    let home = vouch_testkit::Home::new();
+    let out = home
+        .command("git", dir)
         .args(args)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_AUTHOR_NAME", "A")
         .env("GIT_AUTHOR_EMAIL", "a@example.com")
         .env("GIT_COMMITTER_NAME", "C")
         .env("GIT_COMMITTER_EMAIL", "c@example.com")
         .output()
         .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    vouch_testkit::check(&out, &format!("git {args:?}"));
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 

@@ -6,9 +6,9 @@
 
 use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
-use std::process::Command;
 use vouch_rules::change::git::Gatherer;
-use vouch_rules::change::{Change, Point};
+use vouch_rules::change::range::Revisions;
+use vouch_rules::change::{Change, Stage};
 use vouch_rules::policy::{Policy, PolicyFiles};
 use vouch_rules::report::{render, Format, TextOptions};
 use vouch_rules::secrets::engine::Settings;
@@ -37,24 +37,7 @@ fn builtin_scanner() -> Scanner {
 }
 
 fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=T",
-            "-c",
-            "user.email=t@example.invalid",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    vouch_testkit::git(dir, args);
 }
 
 fn repo() -> tempfile::TempDir {
@@ -93,7 +76,7 @@ fn staged_blob_is_scanned_not_the_working_tree() {
     .unwrap();
 
     let repo = git2::Repository::open(dir.path()).unwrap();
-    let mut change = Change::new(Point::PreCommit, 0);
+    let mut change = Change::new(Stage::Commit, 0);
     change.staged = Gatherer::new(&repo).staged().unwrap();
     let verdict = vouch_rules::evaluate(&Policy::builtin(), &change);
     let found: Vec<Finding> = verdict.findings().cloned().collect();
@@ -131,7 +114,9 @@ fn history_reports_a_secret_added_then_removed_once() {
     let repo = git2::Repository::open(dir.path()).unwrap();
     let added = repo.revparse_single("HEAD~2").unwrap().id().to_string();
     let scanner = builtin_scanner();
-    let commits = history::commits_in_range(&repo, "HEAD").unwrap();
+    let commits = Revisions::parse(&repo, "HEAD")
+        .and_then(|r| r.commits(&repo))
+        .unwrap();
     assert_eq!(commits.len(), 4);
     let scan = history::scan_commits(repo.path(), &commits, &scanner, None).unwrap();
     let found = findings(scan.found, &Baseline::default(), Allowed::Hide);
@@ -144,7 +129,7 @@ fn history_reports_a_secret_added_then_removed_once() {
     let update = Gatherer::new(&repo)
         .update("refs/heads/main", None, Some(head), &[])
         .unwrap();
-    let mut change = Change::new(Point::PrePush, 0);
+    let mut change = Change::new(Stage::Push, 0);
     change.updates.push(update);
     let verdict = vouch_rules::evaluate(&Policy::builtin(), &change);
     let secrets_findings: Vec<&Finding> = verdict
@@ -158,7 +143,9 @@ fn history_reports_a_secret_added_then_removed_once() {
     );
 
     // A range that starts after the secret was added reports nothing.
-    let later = history::commits_in_range(&repo, "HEAD~1..HEAD").unwrap();
+    let later = Revisions::parse(&repo, "HEAD~1..HEAD")
+        .and_then(|r| r.commits(&repo))
+        .unwrap();
     let scan = history::scan_commits(repo.path(), &later, &scanner, None).unwrap();
     assert!(scan.found.is_empty());
 }
@@ -503,7 +490,7 @@ examples = ["acme_0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d"]
     ];
     for (name, text, at, message) in cases {
         let policy = policy_with(&[(".vouch/secrets.toml", &text)], base);
-        let errors = vouch_rules::check::validate_files(&policy);
+        let errors = vouch_rules::validate_files(&policy);
         assert_eq!(errors.len(), 1, "{name}");
         let shown = errors[0].to_string();
         assert!(
@@ -512,7 +499,7 @@ examples = ["acme_0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d"]
         );
         assert!(errors[0].hint().is_some(), "{name}");
         // The check fails closed on the same error.
-        let verdict = vouch_rules::evaluate(&policy, &Change::new(Point::PreCommit, 0));
+        let verdict = vouch_rules::evaluate(&policy, &Change::new(Stage::Commit, 0));
         assert!(!verdict.passed(), "{name}");
     }
 }
@@ -526,7 +513,7 @@ fn no_renderer_shows_the_whole_secret() {
     );
     let found = scan_text(&Policy::builtin(), "leak.txt", &text, Allowed::Show);
     assert_eq!(found.len(), 2, "{found:#?}");
-    let mut verdict = Verdict::new("test");
+    let mut verdict = Verdict::empty("test", 0);
     verdict.push(CheckOutcome::ran("secrets", found));
     for format in [Format::Text, Format::Json, Format::Sarif, Format::Markdown] {
         let out = render(&verdict, format, TextOptions::default());

@@ -8,10 +8,16 @@
 mod signatures_lab;
 
 use signatures_lab::{at_commit_date, at_push, policy, trust, verify, Lab};
-use vouch_rules::change::{unix_now, Change, Point};
-use vouch_rules::check::{evaluate_with, validate_files};
-use vouch_rules::signatures::{self, SigStatus, Signatures};
-use vouch_rules::{Check, Status};
+use vouch_rules::change::{unix_now, Change, Clock, Stage};
+use vouch_rules::signatures::{self, SigStatus};
+use vouch_rules::{validate_files, Engine, Status};
+
+/// The signatures check alone, as every enforcement point runs it.
+fn judge(policy: &vouch_rules::Policy, change: &Change) -> vouch_rules::Verdict {
+    Engine::new(policy.clone())
+        .only(&["signatures"])
+        .evaluate(change)
+}
 
 const DAY: i64 = 86_400;
 
@@ -490,11 +496,10 @@ fn the_check_judges_pushed_commits_and_fails_closed() {
         .update("refs/heads/main", None, Some(tip), &[])
         .unwrap();
     assert_eq!(update.commits.len(), 2);
-    let mut change = Change::new(Point::PreReceive, unix_now());
+    let mut change = Change::new(Stage::Push, unix_now());
     change.updates.push(update);
-    let checks: Vec<Box<dyn Check>> = vec![Box::new(Signatures)];
 
-    let verdict = evaluate_with(&s.policy(""), &change, &checks);
+    let verdict = judge(&s.policy(""), &change);
     assert_eq!(verdict.checks[0].status, Status::Fail);
     let findings: Vec<_> = verdict.findings().collect();
     assert_eq!(findings.len(), 1, "{findings:?}");
@@ -512,11 +517,22 @@ fn the_check_judges_pushed_commits_and_fails_closed() {
     assert!(!findings
         .iter()
         .any(|f| f.location.commit.as_deref() == Some(good.as_str())));
+    // A good signature leaves a record even though it makes no finding.
+    let record = verdict
+        .evidence
+        .signatures
+        .iter()
+        .find(|r| r.object == good)
+        .expect("a record for the good commit");
+    assert_eq!((record.status, record.accepted), ("good", true));
+    assert_eq!(record.signer.as_deref(), Some("alice@example.com"));
+    assert_eq!(record.fingerprint.as_deref(), Some(s.ssh_fp.as_str()));
+    assert_eq!(record.time_basis, "push-time");
 
     // required = false: skipped, and said so.
     let mut optional = s.policy("");
     optional.signatures.required = false;
-    let verdict = evaluate_with(&optional, &change, &checks);
+    let verdict = judge(&optional, &change);
     assert_eq!(verdict.checks[0].status, Status::Skipped);
 
     // A malformed allowed-signers file: the check cannot run and fails; validation names the line.
@@ -524,7 +540,7 @@ fn the_check_judges_pushed_commits_and_fails_closed() {
         "",
         &format!("{}\nbob@example.com ssh-ed25519 notbase64", s.ssh_line),
     );
-    let verdict = evaluate_with(&broken, &change, &checks);
+    let verdict = judge(&broken, &change);
     assert_eq!(verdict.checks[0].status, Status::Error);
     let errors = validate_files(&broken);
     assert_eq!(errors.len(), 1);
@@ -582,4 +598,61 @@ fn githubs_web_flow_certificates_load_with_their_expiry() {
         .keys
         .iter()
         .any(|k| k.primary_fingerprint == "968479A1AFF927E37D1A566BB5690EEEBB952194"));
+}
+
+/// A key retired after a commit's date: the push-time clock (the server's, the bot's and
+/// `vouch check`'s default) refuses the commit; only an explicit commit-date audit accepts it,
+/// and says it relied on the date.
+#[test]
+fn the_clock_is_the_callers_choice_and_push_time_refuses_a_retired_key() {
+    let s = setup();
+    let dated = "2020-06-01T00:00:00Z";
+    let old = s.ssh_commit(
+        "dated before the retirement",
+        &[],
+        &[("GIT_COMMITTER_DATE", dated), ("GIT_AUTHOR_DATE", dated)],
+    );
+    let retired = format!(
+        "[[signatures.retired]]\nkey = \"{}\"\nsince = \"2021-01-01\"",
+        s.ssh_fp
+    );
+    let policy = s.policy(&retired);
+    let repo = s.lab.open();
+    let update = vouch_rules::change::git::Gatherer::new(&repo)
+        .with_diffs(false)
+        .update(
+            "refs/heads/main",
+            None,
+            Some(git2::Oid::from_str(&old).unwrap()),
+            &[],
+        )
+        .unwrap();
+    let mut change = Change::new(Stage::Push, unix_now());
+    change.updates.push(update);
+
+    let rules = |v: &vouch_rules::Verdict| -> Vec<String> {
+        v.findings()
+            .filter(|f| f.location.commit.as_deref() == Some(old.as_str()))
+            .map(|f| f.rule.clone())
+            .collect()
+    };
+    assert_eq!(
+        change.clock,
+        Clock::PushTime,
+        "a change is judged at push time unless asked"
+    );
+    let at_push = judge(&policy, &change);
+    assert!(!at_push.passed());
+    assert_eq!(rules(&at_push), ["signatures.retired-key"]);
+
+    change.clock = Clock::CommitDate;
+    let audit = judge(&policy, &change);
+    assert!(audit.passed(), "{:?}", audit.findings().collect::<Vec<_>>());
+    assert_eq!(rules(&audit), ["signatures.relied-on-commit-date"]);
+
+    // A given instant before the retirement judges as of then, for everything.
+    change.clock = Clock::At(vouch_rules::time::parse_rfc3339("2020-12-31").unwrap());
+    let then = judge(&policy, &change);
+    assert!(then.passed());
+    assert_eq!(then.evidence.signatures[0].time_basis, "given-time");
 }

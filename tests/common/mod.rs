@@ -5,7 +5,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use tempfile::TempDir;
 
 /// The `vouch` binary cargo built for this test run (next to the test executable's folder).
@@ -95,40 +95,19 @@ impl Run {
     }
 }
 
-/// Environment every test command runs in: no user or system git config, a fixed identity.
-fn isolate(cmd: &mut Command, home: &Path) {
-    cmd.env("HOME", home)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", home.join(".gitconfig"))
-        .env("GIT_AUTHOR_NAME", "Alice Author")
-        .env("GIT_AUTHOR_EMAIL", "alice@example.com")
-        .env("GIT_COMMITTER_NAME", "Alice Author")
-        .env("GIT_COMMITTER_EMAIL", "alice@example.com")
-        .env("NO_COLOR", "1")
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .env_remove("GL_USERNAME")
-        .env_remove("GITHUB_USER_LOGIN")
-        .env_remove("GITEA_PUSHER_NAME")
-        .env_remove("REMOTE_USER")
-        .env_remove("VOUCH_LOG");
-}
-
-/// A sandbox: a temp folder with a home of its own, holding any number of repositories.
+/// A sandbox: a temp folder holding any number of repositories, and a home of its own (the
+/// shared test kit's: no system or user configuration, its own GNUPGHOME).
 pub struct Sandbox {
     pub dir: TempDir,
+    pub home: vouch_testkit::Home,
 }
 
 impl Sandbox {
     pub fn new() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        std::fs::create_dir_all(dir.path().join("home")).unwrap();
-        std::fs::write(
-            dir.path().join("home/.gitconfig"),
-            "[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n[advice]\n\tdetachedHead = false\n",
-        )
-        .unwrap();
-        Sandbox { dir }
+        Sandbox {
+            dir: tempfile::tempdir().expect("temp dir"),
+            home: vouch_testkit::Home::new(),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -136,7 +115,7 @@ impl Sandbox {
     }
 
     pub fn home(&self) -> PathBuf {
-        self.dir.path().join("home")
+        self.home.path().to_path_buf()
     }
 
     pub fn run(
@@ -147,9 +126,12 @@ impl Sandbox {
         envs: &[(&str, &str)],
         stdin: Option<&str>,
     ) -> Run {
-        let mut cmd = Command::new(program);
-        cmd.current_dir(cwd).args(args);
-        isolate(&mut cmd, &self.home());
+        let mut cmd = self.home.command(program, cwd);
+        cmd.args(args)
+            .env("GIT_AUTHOR_NAME", "Alice Author")
+            .env("GIT_AUTHOR_EMAIL", "alice@example.com")
+            .env("GIT_COMMITTER_NAME", "Alice Author")
+            .env("GIT_COMMITTER_EMAIL", "alice@example.com");
         for (k, v) in envs {
             cmd.env(k, v);
         }

@@ -1,17 +1,20 @@
 //! `vouch check [RANGE]`: every check on a change, exactly as the server hook would judge pushing
-//! it into the target branch — so anyone can reproduce a refusal locally.
+//! it into the target branch — same policy, same clock (the push time) — so anyone can
+//! reproduce a refusal locally.
 
 use crate::exit::{Outcome, UsageError};
 use crate::output::Output;
 use git2::{Oid, Repository};
 use vouch_rules::change::git::{ref_tips, Gatherer};
-use vouch_rules::change::{unix_now, Change, Point};
+use vouch_rules::change::range::{commit_of, Revisions, Shape};
+use vouch_rules::change::{unix_now, Change, Clock, Stage};
 use vouch_rules::policy::resolve;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Commits to judge: `A..B` (those in B not in A), or one revision (those not on any
-    /// remote-tracking branch). Default: `@{upstream}..HEAD`.
+    /// Commits to judge: `A..B` (as if the target branch moved from A to B), or one revision R
+    /// (R and its ancestors not yet on any remote-tracking branch, as a push of R would bring).
+    /// Default: `@{upstream}..HEAD`.
     pub range: Option<String>,
     /// The branch the change goes into (default: the upstream's branch, else the current one).
     #[arg(long, value_name = "BRANCH")]
@@ -20,6 +23,10 @@ pub struct Args {
     /// `git config vouch.pusher`).
     #[arg(long, value_name = "NAME")]
     pub pusher: Option<String>,
+    /// When signatures are judged: `push` (now, as the server judges; the default),
+    /// `commit-date` (each commit's own date), or an RFC 3339 time.
+    #[arg(long, value_name = "WHEN", default_value = "push")]
+    pub clock: String,
 }
 
 fn upstream(repo: &Repository) -> Option<(String, String)> {
@@ -31,47 +38,49 @@ fn upstream(repo: &Repository) -> Option<(String, String)> {
     Some((tracking, remote_branch))
 }
 
-fn revparse(repo: &Repository, spec: &str) -> anyhow::Result<Oid> {
-    repo.revparse_single(spec)
-        .and_then(|o| o.peel_to_commit())
-        .map(|c| c.id())
-        .map_err(|e| UsageError::new(format!("cannot resolve {spec:?}: {}", e.message())).into())
+fn clock(text: &str) -> anyhow::Result<Clock> {
+    match text {
+        "push" | "push-time" => Ok(Clock::PushTime),
+        "commit-date" => Ok(Clock::CommitDate),
+        t => vouch_rules::time::parse_rfc3339(t)
+            .map(Clock::At)
+            .ok_or_else(|| {
+                UsageError::new(format!(
+                    "--clock {t:?} is neither `push`, `commit-date` nor an RFC 3339 time"
+                ))
+                .hint("e.g. --clock push, --clock commit-date or --clock 2026-01-31T12:00:00Z")
+                .into()
+            }),
+    }
+}
+
+/// The update to judge: (old, new, commits to leave out).
+fn update_of(repo: &Repository, spec: &str) -> anyhow::Result<(Option<Oid>, Oid, Vec<Oid>)> {
+    let bad = |e: vouch_rules::change::range::RangeError| {
+        UsageError::new(e.to_string()).hint("give `A..B` or one revision, e.g. `origin/main..HEAD`")
+    };
+    let range = Revisions::parse(repo, spec).map_err(bad)?;
+    let tip = |id: Oid| commit_of(repo, id).map_err(bad);
+    match range.shape {
+        Shape::Between { from, to } => Ok((Some(from), tip(to)?, vec![from])),
+        Shape::Ancestry { tip: r } => Ok((None, tip(r)?, ref_tips(repo, Some("refs/remotes/"))?)),
+        Shape::Symmetric { .. } => Err(UsageError::new(format!(
+            "`vouch check` judges a push, which moves one branch from one commit to another; {spec:?} names two sides"
+        ))
+        .hint("use `A..B`, or `$(git merge-base A B)..B` for a branch's commits since it forked")
+        .into()),
+    }
 }
 
 pub fn run(args: Args, out: &Output) -> anyhow::Result<Outcome> {
     let repo = super::open_repo()?;
     let up = upstream(&repo);
-    let (old, new, exclude) = match args.range.as_deref() {
-        Some(r) if r.contains("..") => {
-            let (a, b) = r.split_once("..").unwrap_or((r, "HEAD"));
-            let a = revparse(&repo, if a.is_empty() { "HEAD" } else { a })?;
-            let b = revparse(
-                &repo,
-                if b.is_empty() {
-                    "HEAD"
-                } else {
-                    b.trim_start_matches('.')
-                },
-            )?;
-            (Some(a), b, vec![a])
-        }
-        Some(r) => (
-            None,
-            revparse(&repo, r)?,
-            ref_tips(&repo, Some("refs/remotes/"))?,
-        ),
-        None => match &up {
-            Some((tracking, _)) => {
-                let a = revparse(&repo, tracking)?;
-                (Some(a), revparse(&repo, "HEAD")?, vec![a])
-            }
-            None => (
-                None,
-                revparse(&repo, "HEAD")?,
-                ref_tips(&repo, Some("refs/remotes/"))?,
-            ),
-        },
+    let spec = match (&args.range, &up) {
+        (Some(r), _) => r.clone(),
+        (None, Some((tracking, _))) => format!("{tracking}..HEAD"),
+        (None, None) => "HEAD".to_string(),
     };
+    let (old, new, exclude) = update_of(&repo, &spec)?;
     let into = match (&args.into, &up) {
         (Some(b), _) => b.trim_start_matches("refs/heads/").to_string(),
         (None, Some((_, remote_branch))) => remote_branch.clone(),
@@ -91,19 +100,13 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<Outcome> {
     let update = Gatherer::new(&repo)
         .with_diffs(policy.secrets.enabled)
         .update(&target, old, Some(new), &exclude)?;
-    let mut change = Change::new(Point::Cli, unix_now());
-    change.pusher = args.pusher.or_else(|| {
-        policy
-            .server
-            .pusher_vars()
-            .into_iter()
-            .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
-            .or_else(|| {
-                repo.config()
-                    .ok()
-                    .and_then(|c| c.get_string("vouch.pusher").ok())
-            })
-    });
+    let mut change = Change::new(Stage::Push, unix_now());
+    change.clock = clock(&args.clock)?;
+    change.pusher = args
+        .pusher
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .or_else(|| super::pusher(&policy, Some(&repo)));
     change.updates.push(update);
     let verdict = vouch_rules::evaluate(&policy, &change);
     Ok(out.emit(&verdict))

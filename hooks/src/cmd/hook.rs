@@ -11,7 +11,7 @@ use anyhow::Context as _;
 use git2::{Oid, Repository};
 use std::io::Read;
 use vouch_rules::change::git::{ref_tips, Gatherer};
-use vouch_rules::change::{is_zero_id, unix_now, Change, PendingMessage, Point};
+use vouch_rules::change::{is_zero_id, unix_now, Change, PendingMessage, Stage};
 use vouch_rules::policy::resolve;
 use vouch_rules::{Policy, Verdict};
 
@@ -49,13 +49,6 @@ fn read_stdin() -> anyhow::Result<String> {
     Ok(input)
 }
 
-/// The branch HEAD is on, as a full ref name.
-fn head_branch(repo: &Repository) -> Option<String> {
-    repo.find_reference("HEAD")
-        .ok()
-        .and_then(|r| r.symbolic_target().ok().flatten().map(str::to_string))
-}
-
 fn policy_for(repo: &Repository, target: &str) -> anyhow::Result<Policy> {
     Ok(resolve::for_target(repo, target)?)
 }
@@ -65,9 +58,9 @@ fn needs_diffs(policy: &Policy) -> bool {
 }
 
 fn pre_commit(repo: &Repository) -> anyhow::Result<Verdict> {
-    let branch = head_branch(repo).unwrap_or_else(|| "HEAD".into());
+    let branch = resolve::head_branch(repo).unwrap_or_else(|| "HEAD".into());
     let policy = policy_for(repo, &branch)?;
-    let mut change = Change::new(Point::PreCommit, unix_now());
+    let mut change = Change::new(Stage::Commit, unix_now());
     if needs_diffs(&policy) {
         change.staged = Gatherer::new(repo).staged()?;
     }
@@ -80,7 +73,7 @@ fn commit_msg(repo: &Repository, args: &[String]) -> anyhow::Result<Verdict> {
     };
     let text =
         std::fs::read(file).with_context(|| format!("cannot read the commit message {file}"))?;
-    let branch = head_branch(repo);
+    let branch = resolve::head_branch(repo);
     let policy = policy_for(repo, branch.as_deref().unwrap_or("HEAD"))?;
     let author_email = std::env::var("GIT_AUTHOR_EMAIL")
         .ok()
@@ -90,7 +83,7 @@ fn commit_msg(repo: &Repository, args: &[String]) -> anyhow::Result<Verdict> {
                 .and_then(|s| s.email().ok().map(str::to_string))
         })
         .unwrap_or_default();
-    let mut change = Change::new(Point::CommitMsg, unix_now());
+    let mut change = Change::new(Stage::Message, unix_now());
     change.message = Some(PendingMessage {
         text: String::from_utf8_lossy(&text).into_owned(),
         author_email,
@@ -106,20 +99,6 @@ fn parse_id(text: &str, what: &str) -> anyhow::Result<Option<Oid>> {
     Oid::from_str(text)
         .map(Some)
         .map_err(|_| UsageError::new(format!("hook input has a bad {what} id {text:?}")).into())
-}
-
-/// Who is pushing: the variable the policy names, then the servers' usual ones; for local hooks,
-/// `git config vouch.pusher` last.
-fn pusher(policy: &Policy, repo: Option<&Repository>) -> Option<String> {
-    for var in policy.server.pusher_vars() {
-        if let Ok(v) = std::env::var(var) {
-            if !v.trim().is_empty() {
-                return Some(v.trim().to_string());
-            }
-        }
-    }
-    repo.and_then(|r| r.config().ok())
-        .and_then(|c| c.get_string("vouch.pusher").ok())
 }
 
 fn push_options() -> Vec<String> {
@@ -150,12 +129,12 @@ fn pre_push(repo: &Repository, args: &[String], input: &str) -> anyhow::Result<V
         let update = Gatherer::new(repo)
             .with_diffs(needs_diffs(&policy))
             .update(remote_ref, old, new, &exclude)?;
-        let mut change = Change::new(Point::PrePush, unix_now());
-        change.pusher = pusher(&policy, Some(repo));
+        let mut change = Change::new(Stage::Push, unix_now());
+        change.pusher = super::pusher(&policy, Some(repo));
         change.updates.push(update);
         add(&mut verdict, vouch_rules::evaluate(&policy, &change));
     }
-    Ok(verdict.unwrap_or_else(|| Verdict::new("nothing pushed")))
+    Ok(verdict.unwrap_or_else(|| Verdict::empty("nothing pushed", unix_now())))
 }
 
 /// Fold one ref's verdict into the push's.
@@ -171,7 +150,6 @@ fn add(verdict: &mut Option<Verdict>, v: Verdict) {
 fn judge_server(
     repo: &Repository,
     updates: &[(String, Option<Oid>, Option<Oid>)],
-    point: Point,
 ) -> anyhow::Result<Verdict> {
     let all_tips = ref_tips(repo, None)?;
     let mut verdict: Option<Verdict> = None;
@@ -185,13 +163,13 @@ fn judge_server(
         let update = Gatherer::new(repo)
             .with_diffs(needs_diffs(&policy))
             .update(name, *old, *new, &exclude)?;
-        let mut change = Change::new(point, unix_now());
-        change.pusher = pusher(&policy, None);
+        let mut change = Change::new(Stage::Push, unix_now());
+        change.pusher = super::pusher(&policy, None);
         change.push_options = push_options();
         change.updates.push(update);
         add(&mut verdict, vouch_rules::evaluate(&policy, &change));
     }
-    Ok(verdict.unwrap_or_else(|| Verdict::new("nothing pushed")))
+    Ok(verdict.unwrap_or_else(|| Verdict::empty("nothing pushed", unix_now())))
 }
 
 fn pre_receive(repo: &Repository, input: &str) -> anyhow::Result<Verdict> {
@@ -209,7 +187,7 @@ fn pre_receive(repo: &Repository, input: &str) -> anyhow::Result<Verdict> {
             parse_id(new, "new")?,
         ));
     }
-    judge_server(repo, &updates, Point::PreReceive)
+    judge_server(repo, &updates)
 }
 
 fn update(repo: &Repository, args: &[String]) -> anyhow::Result<Verdict> {
@@ -217,5 +195,5 @@ fn update(repo: &Repository, args: &[String]) -> anyhow::Result<Verdict> {
         return Err(UsageError::new("the update hook takes <ref> <old> <new>").into());
     };
     let updates = [(name.clone(), parse_id(old, "old")?, parse_id(new, "new")?)];
-    judge_server(repo, &updates, Point::PreReceive)
+    judge_server(repo, &updates)
 }

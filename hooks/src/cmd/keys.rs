@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use vouch_rules::policy::{Policy, PolicyFiles, POLICY_PATH};
 use vouch_rules::report::Format;
 use vouch_rules::sanitize::for_terminal;
-use vouch_rules::signatures::{allowed_signers, iso, openpgp, Trust};
+use vouch_rules::signatures::{allowed_signers, iso, openpgp};
 
 /// Print a line on stdout; a closed pipe (`| head`) is not an error.
 macro_rules! say {
@@ -209,7 +209,7 @@ fn add_ssh(root: &Path, policy: &Policy, a: &AddArgs, key: &str) -> anyhow::Resu
     }
     let mut options = vec!["namespaces=\"git\"".to_string()];
     if let Some(date) = &a.valid_after {
-        let t = vouch_rules::policy::parse_time(date).ok_or_else(|| {
+        let t = vouch_rules::time::parse_rfc3339(date).ok_or_else(|| {
             UsageError::new(format!("{date:?} is not a date")).hint("write YYYY-MM-DD")
         })?;
         options.push(format!(
@@ -269,7 +269,11 @@ fn commit_hint(path: &str, what: &str) {
 fn list(root: &Path, out: &Output) -> anyhow::Result<Outcome> {
     let policy = working_policy(root)?;
     let trust = vouch_rules::signatures::load(&policy)?;
-    let rows = rows(&policy, &trust);
+    let rows = vouch_rules::signatures::roster::roster(
+        &trust,
+        &policy.signatures,
+        vouch_rules::time::unix_now(),
+    );
     if out.format == Format::Json {
         say!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(Outcome::Pass);
@@ -294,82 +298,6 @@ fn list(root: &Path, out: &Output) -> anyhow::Result<Outcome> {
         );
     }
     Ok(Outcome::Pass)
-}
-
-#[derive(Debug, serde::Serialize)]
-struct Row {
-    kind: &'static str,
-    signer: String,
-    fingerprint: String,
-    identities: Vec<String>,
-    source: String,
-    state: Vec<String>,
-}
-
-fn rows(policy: &Policy, trust: &Trust) -> Vec<Row> {
-    let s = &policy.signatures;
-    let now = vouch_rules::change::unix_now();
-    let state_of = |fps: &[&str]| {
-        let mut state = Vec::new();
-        let norm = |f: &str| {
-            f.trim()
-                .trim_start_matches("0x")
-                .replace(' ', "")
-                .to_ascii_uppercase()
-        };
-        let matches = |l: &str| fps.iter().any(|f| norm(f) == norm(l));
-        if s.compromised.iter().any(|c| matches(c)) {
-            state.push("compromised".to_string());
-        }
-        for (k, since) in &s.retired {
-            if matches(k) {
-                state.push(format!("retired since {}", iso(*since)));
-            }
-        }
-        state
-    };
-    let mut out = Vec::new();
-    for line in &trust.ssh {
-        let mut state = state_of(&[&line.fingerprint]);
-        if line.cert_authority {
-            state.push("certificate authority".into());
-        }
-        if !line.valid_at(now) {
-            state.push("outside its validity window now".into());
-        }
-        out.push(Row {
-            kind: "ssh",
-            signer: line.principals.join(","),
-            fingerprint: line.fingerprint.clone(),
-            identities: line.principals.clone(),
-            source: format!("{}:{}", trust.allowed_signers_file, line.line),
-            state,
-        });
-    }
-    for signer in &trust.pgp {
-        for key in &signer.keys {
-            let mut state = state_of(&[&key.fingerprint, &key.primary_fingerprint]);
-            if let Some(r) = &key.revoked {
-                state.push(r.clone());
-            }
-            if let Some(e) = key.expires {
-                state.push(format!(
-                    "{} {}",
-                    if e <= now { "expired" } else { "expires" },
-                    iso(e)
-                ));
-            }
-            out.push(Row {
-                kind: "openpgp",
-                signer: signer.name.clone(),
-                fingerprint: key.fingerprint.clone(),
-                identities: signer.identities.clone(),
-                source: signer.file.clone(),
-                state,
-            });
-        }
-    }
-    out
 }
 
 /// A fingerprint from what the user typed: `SHA256:…`, hex, or a key file.
@@ -397,16 +325,8 @@ fn fingerprint_of(arg: &str) -> anyhow::Result<String> {
             .map(|s| s.fingerprint.clone())
             .unwrap_or_default());
     }
-    if arg.starts_with("SHA256:") {
-        return Ok(arg.to_string());
-    }
-    let hex: String = arg
-        .trim_start_matches("0x")
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    if hex.len() >= 16 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Ok(hex.to_ascii_uppercase());
+    if let Some(fp) = vouch_rules::signatures::fingerprint::parse(arg) {
+        return Ok(fp);
     }
     Err(UsageError::new(format!("{arg:?} is not a key fingerprint or key file"))
         .hint("pass `SHA256:…` (ssh-keygen -lf KEY.pub), an OpenPGP fingerprint, or the key file; `vouch keys list` shows them")
@@ -447,7 +367,7 @@ fn edit_policy(root: &Path, edit: impl FnOnce(&mut toml_edit::Table)) -> anyhow:
 fn retire(root: &Path, a: RetireArgs) -> anyhow::Result<Outcome> {
     let fp = fingerprint_of(&a.key)?;
     let since = match &a.since {
-        Some(s) => vouch_rules::policy::parse_time(s).ok_or_else(|| {
+        Some(s) => vouch_rules::time::parse_rfc3339(s).ok_or_else(|| {
             UsageError::new(format!("{s:?} is not a date"))
                 .hint("write YYYY-MM-DD or an RFC 3339 time")
         })?,

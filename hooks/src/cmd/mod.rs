@@ -50,3 +50,13 @@ pub fn open_repo() -> anyhow::Result<git2::Repository> {
             .into()
     })
 }
+
+/// Who is pushing, by the policy's rule: the server's variables, then `git config vouch.pusher`.
+pub fn pusher(policy: &vouch_rules::Policy, repo: Option<&git2::Repository>) -> Option<String> {
+    let configured = repo
+        .and_then(|r| r.config().ok())
+        .and_then(|c| c.get_string("vouch.pusher").ok());
+    policy
+        .server
+        .pusher(|var| std::env::var(var).ok(), configured)
+}

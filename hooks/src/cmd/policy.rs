@@ -52,7 +52,7 @@ pub fn run(c: Command, _out: &Output) -> anyhow::Result<Outcome> {
             })?
         }
     };
-    let errors = vouch_rules::check::validate_files(&policy);
+    let errors = vouch_rules::validate_files(&policy);
     if let Some(first) = errors.first() {
         for e in &errors[1..] {
             eprintln!("vouch: {e}");
@@ -61,6 +61,13 @@ pub fn run(c: Command, _out: &Output) -> anyhow::Result<Outcome> {
             }
         }
         return Err(first.clone().into());
+    }
+    for w in &policy.warnings {
+        eprintln!(
+            "vouch: warning: {}",
+            vouch_rules::sanitize::for_terminal(&w.to_string())
+        );
+        eprintln!("  fix: {}", w.hint);
     }
     let branches = policy
         .refs
@@ -78,5 +85,16 @@ pub fn run(c: Command, _out: &Output) -> anyhow::Result<Outcome> {
         if policy.signatures.required { "required" } else { "not required" },
         if policy.secrets.enabled { "scanned" } else { "not scanned" },
     );
+    if !policy.warnings.is_empty() {
+        println!(
+            "{} key{} accepted but not enforced (see the warnings above)",
+            policy.warnings.len(),
+            if policy.warnings.len() == 1 {
+                " is"
+            } else {
+                "s are"
+            }
+        );
+    }
     Ok(Outcome::Pass)
 }

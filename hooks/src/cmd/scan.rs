@@ -10,11 +10,11 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use vouch_rules::change::git::Gatherer;
+use vouch_rules::change::range::Revisions;
 use vouch_rules::finding::{Finding, Location};
 use vouch_rules::policy::{resolve, Policy};
-use vouch_rules::secrets::report::{broken_rule, findings, not_scanned, Allowed, Located};
+use vouch_rules::secrets::report::{broken_rule, not_scanned, Allowed, Located};
 use vouch_rules::secrets::{self, history, Baseline, FileScan, Scanner};
-use vouch_rules::{CheckOutcome, Verdict};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -56,11 +56,7 @@ impl Context {
                 policy: Policy::builtin(),
             });
         };
-        let target = repo
-            .find_reference("HEAD")
-            .ok()
-            .and_then(|r| r.symbolic_target().ok().flatten().map(str::to_string))
-            .unwrap_or_else(|| "HEAD".to_string());
+        let target = resolve::head_branch(&repo).unwrap_or_else(|| "HEAD".to_string());
         let policy = resolve::for_target(&repo, &target)?;
         Ok(Context {
             repo: Some(repo),
@@ -93,7 +89,7 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<Outcome> {
         None => secrets::load_baseline(&ctx.policy)?,
     };
     let started = std::time::Instant::now();
-    let (found, mut other, stats) = if args.staged {
+    let (found, other, stats) = if args.staged {
         scan_staged(&ctx, &scanner)?
     } else if let Some(range) = &args.git {
         scan_history(&ctx, &scanner, range, args.all)?
@@ -105,8 +101,6 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<Outcome> {
     } else {
         Allowed::Hide
     };
-    let mut all = findings(found, &baseline, allowed);
-    all.append(&mut other);
     if out.verbose {
         let secs = started.elapsed().as_secs_f64();
         eprintln!(
@@ -116,8 +110,14 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<Outcome> {
             stats.bytes as f64 / 1e6 / secs.max(1e-9)
         );
     }
-    let mut verdict = Verdict::new(ctx.policy.describe());
-    verdict.push(CheckOutcome::ran("secrets", all));
+    let verdict = secrets::scan_verdict(
+        &ctx.policy,
+        found,
+        other,
+        &baseline,
+        allowed,
+        vouch_rules::time::unix_now(),
+    );
     Ok(out.emit(&verdict))
 }
 
@@ -175,7 +175,12 @@ fn scan_history(
                 .hint("e.g. `vouch scan --git origin/main..HEAD` or `vouch scan --git --all`")
                 .into())
         }
-        (false, false) => history::commits_in_range(repo, range)?,
+        (false, false) => Revisions::parse(repo, range)
+            .and_then(|r| r.commits(repo))
+            .map_err(|e| {
+                UsageError::new(e.to_string())
+                    .hint("give a range git understands, e.g. `origin/main..HEAD` or `v1.0`")
+            })?,
     };
     let bar = if std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new(0);
@@ -311,7 +316,7 @@ impl Worker<'_> {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                self.other.push(unreadable(None, &e.to_string()));
+                self.other.push(secrets::unreadable(None, &e.to_string()));
                 return;
             }
         };
@@ -377,18 +382,6 @@ fn scan_one(
                 scanner.settings().max_file_bytes,
             ));
         }
-        Err(e) => other.push(unreadable(Some(shown), &e.to_string())),
-    }
-}
-
-fn unreadable(path: Option<String>, reason: &str) -> Finding {
-    let f = Finding::error(
-        "secrets.unreadable",
-        format!("could not be read, so not scanned: {reason}"),
-    )
-    .hint("fix the file's permissions, or exempt it with `allow_paths` in [secrets]");
-    match path {
-        Some(p) => f.at(Location::file(p, None)),
-        None => f,
+        Err(e) => other.push(secrets::unreadable(Some(shown), &e.to_string())),
     }
 }

@@ -1,84 +1,73 @@
-//! `vouch verify [RANGE] [--trust-root COMMIT]`: check commit and tag signatures against the
-//! repository's trusted signers, in-process and in parallel.
+//! `vouch verify [RANGE] [--trust-root COMMIT | --policy DIR | --keys DIR]`: check commit and tag
+//! signatures against trusted signers, in-process and in parallel.
 //!
-//! Without `--trust-root` every commit is judged by one policy: the one committed on the upstream
-//! branch (else the current branch, else the default branch). With it, history is audited the
-//! sequoia-git way: each commit is judged by the policy in its parents' trees, starting from the
-//! trust root's, so a commit can never vouch for itself.
+//! Whose keys: by default the policy committed on the upstream branch (else the current branch,
+//! else the default branch) judges every commit. `--trust-root` audits history the sequoia-git
+//! way (each commit by the policy in its parents' trees). `--policy DIR` and `--keys DIR` judge
+//! by a policy or a set of keys from outside the repository, for auditing someone else's history.
+//! Existing history is judged at each commit's own date unless `--at` says otherwise.
 
 use crate::exit::{Outcome, UsageError};
 use crate::output::Output;
 use anyhow::Context as _;
-use git2::{Oid, Repository};
-use rayon::prelude::*;
-use std::collections::HashMap;
+use git2::Repository;
 use std::io::Write as _;
+use std::path::PathBuf;
 use vouch_rules::change::git::Gatherer;
-use vouch_rules::change::{unix_now, Change, Point};
+use vouch_rules::change::range::{commit_of, Revisions, Shape};
+use vouch_rules::change::{unix_now, Change, Clock, RefUpdate, Stage, UpdateKind};
 use vouch_rules::policy::{resolve, Policy, PolicyFiles};
-use vouch_rules::signatures::{self, Target, Trust};
-use vouch_rules::{CheckOutcome, Finding, Verdict};
+use vouch_rules::signatures::{self, audit};
+use vouch_rules::{CheckOutcome, PolicySource, Verdict};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The commits to verify: a range `A..B`, or one revision (everything reachable from it; an
-    /// annotated tag is verified too). Default: the commits not yet on the upstream
-    /// (`@{upstream}..HEAD`), or all of HEAD when the branch has no upstream.
+    /// The commits to verify, as `git log` reads the range: `A..B`, `A...B`, or one revision
+    /// (everything reachable from it; an annotated tag is verified too). Default: the commits
+    /// not yet on the upstream (`@{upstream}..HEAD`), or all of HEAD without an upstream.
     pub range: Option<String>,
     /// Audit from COMMIT, trusted as it is: each later commit is judged by the policy in its
     /// parent's tree (a merge passes when one parent's policy accepts it).
-    #[arg(long, value_name = "COMMIT")]
+    #[arg(long, value_name = "COMMIT", conflicts_with_all = ["policy", "keys", "policy_ref"])]
     pub trust_root: Option<String>,
-    /// Judge with the policy committed on REF instead of the upstream's (ignored with --trust-root).
-    #[arg(long, value_name = "REF")]
+    /// Judge with the policy committed on REF instead of the upstream's.
+    #[arg(long, value_name = "REF", conflicts_with_all = ["policy", "keys"])]
     pub policy_ref: Option<String>,
+    /// Judge with the policy in DIR (a folder holding `.vouch/policy.toml` and its keys), not the
+    /// repository's: for auditing someone else's history.
+    #[arg(long, value_name = "DIR", conflicts_with = "keys")]
+    pub policy: Option<PathBuf>,
+    /// Trust exactly the keys in DIR (an `allowed_signers` file and/or `*.asc` certificates) and
+    /// require every commit signed by one of them.
+    #[arg(long, value_name = "DIR")]
+    pub keys: Option<PathBuf>,
+    /// Judge at this instant (RFC 3339, e.g. 2026-01-31T12:00:00Z) instead of each commit's date.
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
 }
 
-/// What to verify: a tip, the commits to leave out, and a name for messages.
-struct Range {
-    name: String,
-    tip: Oid,
-    exclude: Vec<Oid>,
-}
-
-fn resolve_range(repo: &Repository, spec: Option<&str>) -> anyhow::Result<Range> {
-    let bad = |spec: &str, e: git2::Error| {
-        UsageError::new(format!("cannot resolve {spec:?}: {}", e.message()))
-            .hint("give a revision or range git understands, e.g. `origin/main..HEAD` or `v1.0`")
-    };
+/// The range to verify: what the user gave, else the commits not on the upstream.
+fn revisions(repo: &Repository, spec: Option<&str>) -> anyhow::Result<Revisions> {
+    let hint = "give a revision or range git understands, e.g. `origin/main..HEAD` or `v1.0`";
     if let Some(spec) = spec {
-        let rev = repo.revparse(spec).map_err(|e| bad(spec, e))?;
-        if rev.mode().contains(git2::RevparseMode::MERGE_BASE) {
-            return Err(UsageError::new("`A...B` ranges are not supported")
-                .hint("use `A..B`")
-                .into());
-        }
-        return match (rev.from(), rev.to()) {
-            (Some(from), Some(to)) => Ok(Range {
-                name: spec.to_string(),
-                tip: to.id(),
-                exclude: vec![from.id()],
-            }),
-            (Some(single), None) | (None, Some(single)) => Ok(Range {
-                name: spec.to_string(),
-                tip: single.id(),
-                exclude: Vec::new(),
-            }),
-            (None, None) => Err(UsageError::new(format!("{spec:?} names nothing")).into()),
-        };
+        return Revisions::parse(repo, spec)
+            .map_err(|e| UsageError::new(e.to_string()).hint(hint).into());
     }
-    let head = repo.head().map_err(|e| bad("HEAD", e))?;
-    let tip = head.peel_to_commit().map_err(|e| bad("HEAD", e))?.id();
-    let name = head.name().unwrap_or("HEAD").to_string();
-    let upstream = head
-        .is_branch()
-        .then(|| git2::Branch::wrap(head).upstream().ok())
-        .flatten()
-        .and_then(|u| u.get().peel_to_commit().ok().map(|c| c.id()));
-    Ok(Range {
-        name,
-        tip,
-        exclude: upstream.into_iter().collect(),
+    let has_upstream = repo
+        .head()
+        .ok()
+        .filter(|h| h.is_branch())
+        .and_then(|h| git2::Branch::wrap(h).upstream().ok())
+        .is_some();
+    let spec = if has_upstream {
+        "@{upstream}..HEAD"
+    } else {
+        "HEAD"
+    };
+    Revisions::parse(repo, spec).map_err(|e| {
+        UsageError::new(e.to_string())
+            .hint("make a first commit, or name a range")
+            .into()
     })
 }
 
@@ -96,51 +85,75 @@ fn policy_ref(repo: &Repository) -> Option<String> {
     Some(upstream.unwrap_or(name))
 }
 
+/// The policy that judges, when not auditing from a trust root.
+fn judging_policy(repo: &Repository, args: &Args) -> anyhow::Result<Policy> {
+    let outside = |files: PolicyFiles, dir: &PathBuf| -> anyhow::Result<Policy> {
+        Policy::load(files)?.ok_or_else(|| {
+            UsageError::new(format!("no .vouch/policy.toml in {}", dir.display()))
+                .hint("point --policy at a folder holding .vouch/policy.toml, or use --keys DIR")
+                .into()
+        })
+    };
+    if let Some(dir) = &args.keys {
+        return outside(PolicyFiles::from_keys_dir(dir)?, dir);
+    }
+    if let Some(dir) = &args.policy {
+        return outside(PolicyFiles::from_dir(dir)?, dir);
+    }
+    let target = args
+        .policy_ref
+        .clone()
+        .or_else(|| policy_ref(repo))
+        .unwrap_or_else(|| "HEAD".to_string());
+    Ok(resolve::for_target(repo, &target)?)
+}
+
 pub fn run(args: Args, out: &Output) -> anyhow::Result<Outcome> {
     let repo = super::open_repo()?;
-    let mut range = resolve_range(&repo, args.range.as_deref())?;
+    let range = revisions(&repo, args.range.as_deref())?;
+    let mut hidden = range
+        .hidden(&repo)
+        .map_err(|e| UsageError::new(e.to_string()))?;
     let root = match &args.trust_root {
         Some(spec) => {
-            let root = trust_root(&repo, spec, range.tip)?;
+            let root = trust_root(&repo, spec, &range)?;
             // Everything the root reaches is trusted as it is.
-            range.exclude.push(root);
+            hidden.push(root);
             Some(root)
         }
         None => None,
     };
     let started = std::time::Instant::now();
-    let gatherer = Gatherer::new(&repo).with_diffs(false);
-    let mut change = Change::new(Point::Cli, unix_now());
-    let update = gatherer
-        .update(&range.name, None, Some(range.tip), &range.exclude)
-        .with_context(|| format!("cannot read the commits of {}", range.name))?;
-    change.updates.push(update);
-    tracing::info!(
-        "read {} commit(s) in {:?}",
-        change.commits().len(),
-        started.elapsed()
-    );
+    let mut change = Change::new(Stage::Push, unix_now());
+    change.clock = match &args.at {
+        Some(t) => Clock::At(vouch_rules::time::parse_rfc3339(t).ok_or_else(|| {
+            UsageError::new(format!("--at {t:?} is not an RFC 3339 time"))
+                .hint("e.g. --at 2026-01-31 or --at 2026-01-31T12:00:00Z")
+        })?),
+        None => Clock::CommitDate,
+    };
+    change.updates = gather(&repo, &range, &hidden)?;
+    let counted = change.commits().len();
+    tracing::info!("read {counted} commit(s) in {:?}", started.elapsed());
     let judging = std::time::Instant::now();
-    let (verdict, counted) = match root {
+    let verdict = match root {
         None => {
-            let target = args
-                .policy_ref
-                .clone()
-                .or_else(|| policy_ref(&repo))
-                .unwrap_or_else(|| "HEAD".to_string());
-            let policy = resolve::for_target(&repo, &target)?;
+            let policy = judging_policy(&repo, &args)?;
             let trust = signatures::load(&policy)?;
-            let findings = signatures::judge_change_reporting(
-                &trust,
-                &policy.signatures,
-                &change,
-                out.verbose,
-            );
-            let mut verdict = Verdict::new(policy.describe());
-            verdict.push(CheckOutcome::ran("signatures", findings));
-            (verdict, change.commits().len())
+            let judged = signatures::judge_change(&trust, &policy.signatures, &change, out.verbose);
+            let source = PolicySource {
+                source: policy.describe(),
+                digest: policy.digest.clone(),
+            };
+            let mut verdict = Verdict::new(source, change.now, change.clock);
+            verdict.push(CheckOutcome::ran("signatures", judged.findings));
+            verdict.evidence.signatures = judged.records;
+            verdict
         }
-        Some(root) => audit(&repo, root, &change, out.verbose)?,
+        Some(root) => audit::audit(&repo, root, &change, out.verbose).map_err(|e| {
+            let hint = e.hint();
+            UsageError::new(e.to_string()).hint(hint)
+        })?,
     };
     tracing::info!("judged in {:?}", judging.elapsed());
     if out.format == vouch_rules::report::Format::Text {
@@ -148,20 +161,39 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<Outcome> {
         let _ = writeln!(
             std::io::stderr(),
             "vouch: verified {counted} commit(s) and {tags} tag(s) of {}",
-            vouch_rules::sanitize::for_terminal(&range.name)
+            vouch_rules::sanitize::for_terminal(&range.spec)
         );
     }
     Ok(out.emit(&verdict))
 }
 
-/// One policy and its signers, loaded once per distinct `.vouch/` tree.
-struct Judge {
-    policy: Policy,
-    trust: Trust,
+/// One update per tip of the range (two for `A...B`), bringing the range's commits once.
+fn gather(
+    repo: &Repository,
+    range: &Revisions,
+    hidden: &[git2::Oid],
+) -> anyhow::Result<Vec<RefUpdate>> {
+    let gatherer = Gatherer::new(repo).with_diffs(false);
+    let mut updates = Vec::new();
+    let mut hide = hidden.to_vec();
+    for tip in range.tips() {
+        let update = gatherer
+            .update(&range.spec, None, Some(tip), &hide)
+            .with_context(|| format!("cannot read the commits of {}", range.spec))?;
+        // The other side of `A...B` must not bring these commits a second time.
+        if let Shape::Symmetric { .. } = range.shape {
+            hide.push(commit_of(repo, tip).map_err(|e| UsageError::new(e.to_string()))?);
+        }
+        updates.push(RefUpdate {
+            kind: UpdateKind::Create,
+            ..update
+        });
+    }
+    Ok(updates)
 }
 
-/// Resolve the trust root, which must be an ancestor of (or equal to) `tip`.
-fn trust_root(repo: &Repository, spec: &str, tip: Oid) -> anyhow::Result<Oid> {
+/// Resolve the trust root, which every tip of the range must descend from (or be).
+fn trust_root(repo: &Repository, spec: &str, range: &Revisions) -> anyhow::Result<git2::Oid> {
     let root = repo
         .revparse_single(spec)
         .and_then(|o| o.peel_to_commit())
@@ -173,134 +205,15 @@ fn trust_root(repo: &Repository, spec: &str, tip: Oid) -> anyhow::Result<Oid> {
             .hint("name a commit whose policy you trust, e.g. the one that added .vouch/")
         })?
         .id();
-    let tip = repo
-        .find_object(tip, None)
-        .and_then(|o| o.peel_to_commit())
-        .map(|c| c.id())
-        .unwrap_or(tip);
-    if tip != root && !repo.graph_descendant_of(tip, root).unwrap_or(false) {
-        return Err(UsageError::new(format!(
-            "the commits to verify do not descend from the trust root {spec}"
-        ))
-        .hint("choose a trust root in this history (`git merge-base --is-ancestor ROOT HEAD`)")
-        .into());
+    for tip in range.tips() {
+        let tip = commit_of(repo, tip).map_err(|e| UsageError::new(e.to_string()))?;
+        if tip != root && !repo.graph_descendant_of(tip, root).unwrap_or(false) {
+            return Err(UsageError::new(format!(
+                "the commits to verify do not descend from the trust root {spec}"
+            ))
+            .hint("choose a trust root in this history (`git merge-base --is-ancestor ROOT HEAD`)")
+            .into());
+        }
     }
     Ok(root)
-}
-
-/// Judge every commit of `change` (those after `root_id`) by its parents' policies.
-fn audit(
-    repo: &Repository,
-    root_id: Oid,
-    change: &Change,
-    report_good: bool,
-) -> anyhow::Result<(Verdict, usize)> {
-    let update = &change.updates[0];
-    let root_policy = resolve::at_commit(repo, root_id)?.ok_or_else(|| {
-        UsageError::new(format!(
-            "the trust root {root_id} has no .vouch/policy.toml"
-        ))
-        .hint("choose a commit that has a policy (`git log --diff-filter=A -- .vouch/policy.toml`)")
-    })?;
-    let commits: Vec<_> = update.commits.iter().collect();
-    let tip = commits.first().and_then(|c| Oid::from_str(&c.id).ok());
-
-    // The policy of every parent, loaded once per distinct .vouch tree.
-    let mut judges: Vec<Option<Judge>> = Vec::new();
-    let mut by_tree: HashMap<Option<Oid>, usize> = HashMap::new();
-    let mut of_parent: HashMap<String, usize> = HashMap::new();
-    let vouch_tree = |id: Oid| -> anyhow::Result<(Option<Oid>, git2::Tree<'_>)> {
-        let tree = repo.find_commit(id)?.tree()?;
-        let sub = tree
-            .get_path(std::path::Path::new(vouch_rules::policy::VOUCH_DIR))
-            .ok()
-            .map(|e| e.id());
-        Ok((sub, tree))
-    };
-    for commit in &commits {
-        for parent in &commit.parents {
-            if of_parent.contains_key(parent) {
-                continue;
-            }
-            let pid = Oid::from_str(parent)?;
-            let (sub, tree) = vouch_tree(pid)?;
-            let index = match by_tree.get(&sub) {
-                Some(&i) => i,
-                None => {
-                    let judge = if pid == root_id {
-                        Some(root_policy.clone())
-                    } else {
-                        Policy::load(PolicyFiles::from_tree(repo, &tree, parent.clone())?)?
-                    }
-                    .map(|policy| -> anyhow::Result<Judge> {
-                        let trust = signatures::load(&policy)?;
-                        Ok(Judge { policy, trust })
-                    })
-                    .transpose()?;
-                    judges.push(judge);
-                    by_tree.insert(sub, judges.len() - 1);
-                    judges.len() - 1
-                }
-            };
-            of_parent.insert(parent.clone(), index);
-        }
-    }
-
-    let clock = signatures::clock_for(change);
-    let findings: Vec<Finding> = commits
-        .par_iter()
-        .flat_map_iter(|commit| {
-            let target = Target::Commit(update, commit);
-            let mut first: Option<Vec<Finding>> = None;
-            for parent in &commit.parents {
-                let judge = of_parent.get(parent).and_then(|&i| judges[i].as_ref());
-                let Some(judge) = judge else {
-                    first.get_or_insert_with(|| {
-                        vec![Finding::error(
-                            "signatures.no-policy",
-                            format!(
-                                "commit {} cannot be judged: its parent {} has no .vouch/policy.toml",
-                                vouch_rules::finding::short_id(&commit.id),
-                                vouch_rules::finding::short_id(parent)
-                            ),
-                        )
-                        .at(vouch_rules::Location::commit(&commit.id).with_ref(&update.name))
-                        .hint("audit from a later trust root, after the policy was added")]
-                    });
-                    continue;
-                };
-                let v = signatures::verify_commit(&judge.trust, &judge.policy.signatures, commit, clock);
-                let found = signatures::findings_with(&v, &target, &judge.trust, report_good);
-                if v.accepted {
-                    return found;
-                }
-                first.get_or_insert(found);
-            }
-            first.unwrap_or_default()
-        })
-        .collect();
-    let mut verdict = Verdict::new(format!(
-        "trust root {}: each commit judged by the policy in its parent's tree",
-        vouch_rules::finding::short_id(&root_id.to_string())
-    ));
-    let mut findings = findings;
-    // A tag is judged by the policy in the tree of the commit it tags, as if that were its parent.
-    if !update.tags.is_empty() {
-        if let Some(tip) = tip {
-            if let Some(policy) = resolve::at_commit(repo, tip)? {
-                let trust = signatures::load(&policy)?;
-                for tag in &update.tags {
-                    let v = signatures::verify_tag(&trust, &policy.signatures, tag, clock);
-                    findings.extend(signatures::findings_with(
-                        &v,
-                        &Target::Tag(update, tag),
-                        &trust,
-                        report_good,
-                    ));
-                }
-            }
-        }
-    }
-    verdict.push(CheckOutcome::ran("signatures", findings));
-    Ok((verdict, commits.len()))
 }

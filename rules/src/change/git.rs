@@ -326,6 +326,47 @@ impl<'r> Gatherer<'r> {
     }
 }
 
+/// One file's change between two blobs (`old` = `None` for an added file), with its added lines:
+/// the same diff, with the same options, as a commit's files get from [`Gatherer`], for callers
+/// that found the blobs some other way (`vouch scan --git`).
+pub fn blob_change(
+    repo: &Repository,
+    path: &str,
+    old: Option<Oid>,
+    new: Oid,
+) -> Result<FileChange, GatherError> {
+    let what = || format!("the diff of {path}");
+    let find = |id: Oid| {
+        repo.find_blob(id)
+            .map_err(|_| GatherError::Missing { id: id.to_string() })
+    };
+    let old_blob = old.map(find).transpose()?;
+    let new_blob = find(new)?;
+    let mut opts = git2::DiffOptions::new();
+    opts.context_lines(0);
+    let path_ref = Some(std::path::Path::new(path));
+    let patch = match &old_blob {
+        Some(o) => git2::Patch::from_blobs(o, path_ref, &new_blob, path_ref, Some(&mut opts)),
+        None => {
+            git2::Patch::from_buffers(&[], path_ref, new_blob.content(), path_ref, Some(&mut opts))
+        }
+    }
+    .map_err(git_err(what()))?;
+    let mut change = FileChange {
+        path: path.to_string(),
+        old_blob: old.map(|o| o.to_string()),
+        new_blob: Some(new.to_string()),
+        binary: false,
+        hunks: Vec::new(),
+    };
+    if patch.delta().flags().is_binary() {
+        change.binary = true;
+    } else {
+        change.hunks = added_hunks(&patch).map_err(git_err(what()))?;
+    }
+    Ok(change)
+}
+
 fn added_hunks(patch: &git2::Patch<'_>) -> Result<Vec<Hunk>, git2::Error> {
     let mut hunks: Vec<Hunk> = Vec::new();
     for h in 0..patch.num_hunks() {

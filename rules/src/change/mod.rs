@@ -3,7 +3,11 @@
 //! An enforcement point gathers a [`Change`] (the hooks from a local or quarantined repository via
 //! [`git`], the bot from a mirror) and hands it to [`crate::evaluate`]. Nothing here decides policy.
 
+pub mod forge;
 pub mod git;
+pub mod range;
+
+pub use forge::PullRequest;
 
 use serde::Serialize;
 
@@ -156,36 +160,54 @@ impl RefUpdate {
     }
 }
 
-/// Where the change is being judged; some checks only apply at some points.
+/// What kind of change is judged. Checks read what the change holds, never which program
+/// gathered it: `vouch check`, pre-push, the server hook and the bot all judge a [`Stage::Push`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Point {
-    PreCommit,
-    CommitMsg,
-    PrePush,
-    PreReceive,
-    /// `vouch check` and other explicit runs.
-    Cli,
-    Bot,
+pub enum Stage {
+    /// A commit being made: the staged files (pre-commit).
+    Commit,
+    /// A commit message being written (commit-msg).
+    Message,
+    /// Ref updates and the commits they bring.
+    Push,
+}
+
+/// The time signatures, key windows, expiry and retirement are judged at. The caller chooses;
+/// the engine never guesses it from who called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "basis", content = "at")]
+pub enum Clock {
+    /// The moment of the push ([`Change::now`]): what the server hook, the bot and `vouch check`
+    /// use, since a commit's date is chosen by whoever signs it.
+    PushTime,
+    /// Each commit's (or tag's) own date, capped at now: auditing existing history, said in
+    /// every finding that relied on it.
+    CommitDate,
+    /// A given instant (Unix seconds), for reproducing a past judgement.
+    At(i64),
 }
 
 /// Everything being judged.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Change {
-    pub point: Point,
+    pub stage: Stage,
+    /// Which time signatures are judged at.
+    pub clock: Clock,
     pub updates: Vec<RefUpdate>,
     /// Who is pushing, when known (server environment, or the local user for pre-push).
     pub pusher: Option<String>,
-    /// `git push -o` options.
+    /// `git push -o` options; recorded in the verdict.
     pub push_options: Vec<String>,
-    /// The time the change is judged at (seconds since the epoch): hooks judge at push time.
+    /// When the change is judged (seconds since the epoch).
     pub now: i64,
     /// pre-commit: the staged files (index against HEAD), with their added lines.
     pub staged: Vec<FileChange>,
     /// commit-msg: the message being written, and the author it will carry.
     pub message: Option<PendingMessage>,
-    /// The pull request being judged (the bot, `vouch review`); `None` at the git hooks.
-    pub pull_request: Option<crate::review::PullRequest>,
+    /// The pull request being judged (the bot, `vouch review`): forge facts only; its commits
+    /// are [`Change::updates`]' commits.
+    pub pull_request: Option<PullRequest>,
 }
 
 /// A commit message not yet committed (the commit-msg hook).
@@ -198,9 +220,11 @@ pub struct PendingMessage {
 }
 
 impl Change {
-    pub fn new(point: Point, now: i64) -> Self {
+    /// A change of `stage` judged at `now`, by the push-time clock.
+    pub fn new(stage: Stage, now: i64) -> Self {
         Change {
-            point,
+            stage,
+            clock: Clock::PushTime,
             updates: Vec::new(),
             pusher: None,
             push_options: Vec::new(),
@@ -226,13 +250,7 @@ impl Change {
     }
 }
 
-/// Seconds since the Unix epoch, now.
-pub fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
+pub use crate::time::unix_now;
 
 /// Parse `Co-authored-by: Name <email>` trailers from a commit message.
 pub fn co_authors(message: &str) -> Vec<Person> {

@@ -1,10 +1,11 @@
 //! Commit-message rules: DCO sign-off, subject length, and no autosquash commits on protected
 //! branches. The commit-msg hook judges the message being written; pushes judge every new commit.
 
-use crate::change::{Change, Point};
+use crate::change::{Change, Stage};
 use crate::check::{Check, CheckError};
 use crate::finding::{Finding, Location};
 use crate::policy::{CommitMessagePolicy, Policy};
+use crate::verdict::Evidence;
 
 /// The commit-message check.
 #[derive(Debug, Clone, Copy, Default)]
@@ -20,13 +21,18 @@ impl Check for CommitMessage {
         if !p.require_signoff && p.max_subject_length.is_none() && !p.forbid_autosquash {
             return Some("the policy sets no [commit_message] rule".into());
         }
-        if change.point == Point::PreCommit {
+        if change.stage == Stage::Commit {
             return Some("judged by the commit-msg hook".into());
         }
         None
     }
 
-    fn run(&self, policy: &Policy, change: &Change) -> Result<Vec<Finding>, CheckError> {
+    fn run(
+        &self,
+        policy: &Policy,
+        change: &Change,
+        _evidence: &mut Evidence,
+    ) -> Result<Vec<Finding>, CheckError> {
         let mut findings = Vec::new();
         if let Some(pending) = &change.message {
             let protected = pending

@@ -84,6 +84,21 @@ impl PolicyError {
     }
 }
 
+/// A key the policy accepts and validates but that nothing enforces yet: said plainly, so no
+/// one mistakes it for protection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyWarning {
+    pub at: Position,
+    pub message: String,
+    pub hint: String,
+}
+
+impl fmt::Display for PolicyWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.at, self.message)
+    }
+}
+
 /// The closest of `candidates` to `word`, if close enough to be a likely typo.
 pub fn did_you_mean<'a>(
     word: &str,

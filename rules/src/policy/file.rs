@@ -32,7 +32,7 @@ pub struct PolicyFile {
     #[serde(default)]
     pub commit_message: CommitMessageSection,
     #[serde(default)]
-    pub attestation: AttestationSection,
+    pub attestation: Option<AttestationSection>,
     #[serde(default)]
     pub server: ServerSection,
 }

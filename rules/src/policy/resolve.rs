@@ -34,21 +34,31 @@ pub fn at_commit(repo: &Repository, commit: git2::Oid) -> Result<Option<Policy>,
     Policy::load(PolicyFiles::from_tree(repo, &tree, commit.to_string())?)
 }
 
+/// The branch `HEAD` points at (a full ref name), if it points at one.
+pub fn head_branch(repo: &Repository) -> Option<String> {
+    symbolic(repo, "HEAD")
+}
+
+/// The default branch of `remote` as this clone last heard it (`refs/remotes/<remote>/HEAD`).
+pub fn remote_default_branch(repo: &Repository, remote: &str) -> Option<String> {
+    symbolic(repo, &format!("refs/remotes/{remote}/HEAD"))
+}
+
+fn symbolic(repo: &Repository, name: &str) -> Option<String> {
+    repo.find_reference(name)
+        .ok()
+        .and_then(|r| r.symbolic_target().ok().flatten().map(str::to_string))
+}
+
 /// The repository's default branch: where `HEAD` points in a bare repository (a server), or
 /// `refs/remotes/origin/HEAD`'s target in a clone, else `HEAD`'s branch.
 pub fn default_branch(repo: &Repository) -> Option<String> {
-    let remote_head = repo
-        .find_reference("refs/remotes/origin/HEAD")
-        .ok()
-        .and_then(|r| r.symbolic_target().ok().flatten().map(str::to_string));
     if !repo.is_bare() {
-        if let Some(target) = remote_head {
+        if let Some(target) = remote_default_branch(repo, "origin") {
             return Some(target);
         }
     }
-    repo.find_reference("HEAD")
-        .ok()
-        .and_then(|r| r.symbolic_target().ok().flatten().map(str::to_string))
+    head_branch(repo)
 }
 
 /// The policy that judges changes to `target` (a full ref name). Only a branch carries a policy
@@ -95,11 +105,7 @@ pub fn for_remote_target(
             return Ok(policy);
         }
     }
-    let remote_head = repo
-        .find_reference(&format!("refs/remotes/{remote}/HEAD"))
-        .ok()
-        .and_then(|r| r.symbolic_target().ok().flatten().map(str::to_string));
-    match remote_head {
+    match remote_default_branch(repo, remote) {
         Some(default) => standing_in(repo, &default, target),
         None => Ok(Policy::builtin()),
     }

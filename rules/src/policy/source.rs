@@ -45,6 +45,22 @@ impl PolicyFiles {
             .map(|(p, b)| (p.as_str(), b.as_slice()))
     }
 
+    /// SHA-256 over every file of the snapshot, hex: each path and its bytes, length-prefixed,
+    /// in path order. Two snapshots with the same digest hold the same policy, keys, signers,
+    /// CODEOWNERS, rules and baseline, so a compiled engine can be reused between them.
+    pub fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(b"vouch-policy-files-v1\0");
+        for (path, bytes) in &self.files {
+            h.update((path.len() as u64).to_be_bytes());
+            h.update(path.as_bytes());
+            h.update((bytes.len() as u64).to_be_bytes());
+            h.update(bytes);
+        }
+        hex::encode(h.finalize())
+    }
+
     /// How to name `path` in a message: `refs/heads/main:.vouch/policy.toml`, or just the path
     /// when read from a folder.
     pub fn display(&self, path: &str) -> String {
@@ -72,6 +88,50 @@ impl PolicyFiles {
                 })?;
                 snapshot.insert(path, bytes);
             }
+        }
+        Ok(snapshot)
+    }
+
+    /// A snapshot that trusts exactly the keys in `dir` (an `allowed_signers` file and `*.asc`
+    /// OpenPGP certificates) and requires every commit signed by one of them: for auditing a
+    /// history whose own policy, if any, is not the authority (someone else's repository).
+    pub fn from_keys_dir(dir: impl Into<PathBuf>) -> Result<Self, super::PolicyError> {
+        let dir = dir.into();
+        let shown = dir.display().to_string();
+        let unreadable = |e: std::io::Error| super::PolicyError::Unreadable {
+            file: shown.clone(),
+            reason: e.to_string(),
+        };
+        let mut snapshot = PolicyFiles::new(format!("keys in {shown}"));
+        snapshot.insert(
+            POLICY_PATH,
+            b"# Built by --keys: the keys in the folder, nothing else.\n[signatures]\nrequired = true\n"
+                .to_vec(),
+        );
+        let mut found = 0;
+        let mut entries: Vec<_> = std::fs::read_dir(&dir)
+            .map_err(unreadable)?
+            .collect::<Result<_, _>>()
+            .map_err(unreadable)?;
+        entries.sort_by_key(|e| e.file_name());
+        for entry in entries {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let target = if name == "allowed_signers" {
+                format!("{VOUCH_DIR}/allowed_signers")
+            } else if name.ends_with(".asc") {
+                format!("{VOUCH_DIR}/keys/{name}")
+            } else {
+                continue;
+            };
+            let bytes = std::fs::read(entry.path()).map_err(unreadable)?;
+            snapshot.insert(target, bytes);
+            found += 1;
+        }
+        if found == 0 {
+            return Err(super::PolicyError::Unreadable {
+                file: shown,
+                reason: "the folder holds no `allowed_signers` file and no `*.asc` key".into(),
+            });
         }
         Ok(snapshot)
     }

@@ -120,11 +120,88 @@ fn bad_values_name_their_position() {
 }
 
 #[test]
-fn times_parse() {
-    assert_eq!(parse_time("1970-01-01"), Some(0));
-    assert_eq!(parse_time("2026-01-31"), Some(1_769_817_600));
-    assert_eq!(parse_time("2026-01-31T01:00:00Z"), Some(1_769_821_200));
-    assert_eq!(parse_time("2026-01-31T03:00:00+02:00"), Some(1_769_821_200));
-    assert_eq!(parse_time("2026-13-01"), None);
-    assert_eq!(parse_time("soon"), None);
+fn keys_nothing_enforces_yet_are_warned_about_with_their_line() {
+    let p = parse(
+        "[signatures]\nrequired = false\n\n[[branch]]\npattern = \"main\"\nrequired_checks = [\"ci\"]\n\n[attestation]\nenabled = true\n",
+    )
+    .unwrap();
+    let warnings: Vec<String> = p.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(warnings.len(), 2, "{warnings:#?}");
+    assert!(
+        warnings[0].starts_with(".vouch/policy.toml:6:1:"),
+        "{}",
+        warnings[0]
+    );
+    assert!(warnings[0].contains("`required_checks`") && warnings[0].contains("not enforced"));
+    assert!(
+        warnings[1].starts_with(".vouch/policy.toml:8:"),
+        "{}",
+        warnings[1]
+    );
+    assert!(warnings[1].contains("[attestation]"));
+    // Not written, or switched off: nothing to warn about.
+    assert!(parse("").unwrap().warnings.is_empty());
+    assert!(parse("[attestation]\nenabled = false\n")
+        .unwrap()
+        .warnings
+        .is_empty());
+    assert!(Policy::builtin().warnings.is_empty());
+}
+
+#[test]
+fn the_digest_covers_every_policy_file() {
+    let mut files = PolicyFiles::new("refs/heads/main");
+    files.insert(POLICY_PATH, b"[review]\n".to_vec());
+    let base = files.digest();
+    assert_eq!(base.len(), 64);
+    for (path, bytes) in [
+        (".vouch/allowed_signers", b"a ssh-ed25519 AAAA".to_vec()),
+        (".vouch/keys/bob.asc", b"key".to_vec()),
+        (".github/CODEOWNERS", b"* @a\n".to_vec()),
+        (".vouch/secrets.toml", b"".to_vec()),
+        (".vouch/baseline.json", b"{}".to_vec()),
+    ] {
+        let mut more = files.clone();
+        more.insert(path, bytes);
+        assert_ne!(more.digest(), base, "{path} changes the digest");
+    }
+    // Moving bytes between a path and its content must not collide.
+    let mut a = PolicyFiles::new("");
+    a.insert("ab", b"c".to_vec());
+    let mut b = PolicyFiles::new("");
+    b.insert("a", b"bc".to_vec());
+    assert_ne!(a.digest(), b.digest());
+    let loaded = Policy::load(files.clone()).unwrap().unwrap();
+    assert_eq!(loaded.digest, base);
+}
+
+#[test]
+fn the_pusher_is_read_one_way() {
+    let server = ServerPolicy {
+        pusher_env: Some("MY_PUSHER".into()),
+    };
+    let env = |vars: &'static [(&'static str, &'static str)]| {
+        move |name: &str| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    };
+    assert_eq!(
+        server.pusher(
+            env(&[("MY_PUSHER", "  alice \n"), ("GL_USERNAME", "bob")]),
+            None
+        ),
+        Some("alice".into())
+    );
+    // A blank variable is skipped, not taken as an empty name.
+    assert_eq!(
+        server.pusher(env(&[("MY_PUSHER", "  "), ("GL_USERNAME", "bob")]), None),
+        Some("bob".into())
+    );
+    assert_eq!(
+        server.pusher(env(&[]), Some(" carol ".into())),
+        Some("carol".into())
+    );
+    assert_eq!(server.pusher(env(&[]), Some(" ".into())), None);
 }

@@ -4,10 +4,11 @@
 //! `require_review`) pushing to it directly except by the identities in `push_allow`.
 //! `[[tag]]` rules refuse moving or deleting a protected tag, and can limit who creates one.
 
-use crate::change::{Change, RefUpdate, UpdateKind};
-use crate::check::{judges_pushes, Check, CheckError};
+use crate::change::{Change, RefUpdate, Stage, UpdateKind};
+use crate::check::{Check, CheckError};
 use crate::finding::{Finding, Location};
 use crate::policy::{Policy, RefKind, RefRule};
+use crate::verdict::Evidence;
 
 /// The protection check.
 #[derive(Debug, Clone, Copy, Default)]
@@ -19,7 +20,7 @@ impl Check for Protection {
     }
 
     fn skip_reason(&self, policy: &Policy, change: &Change) -> Option<String> {
-        if !judges_pushes(change.point) {
+        if change.stage != Stage::Push {
             return Some("applies to pushes only".into());
         }
         if policy.refs.is_empty() {
@@ -28,7 +29,12 @@ impl Check for Protection {
         None
     }
 
-    fn run(&self, policy: &Policy, change: &Change) -> Result<Vec<Finding>, CheckError> {
+    fn run(
+        &self,
+        policy: &Policy,
+        change: &Change,
+        _evidence: &mut Evidence,
+    ) -> Result<Vec<Finding>, CheckError> {
         let mut findings = Vec::new();
         for update in &change.updates {
             for rule in policy.rules_for(&update.name) {

@@ -1,5 +1,5 @@
 use super::*;
-use crate::change::{Point, RefUpdate, UpdateKind};
+use crate::change::{RefUpdate, Stage, UpdateKind};
 use crate::policy::{Origin, PolicyFiles};
 
 const POLICY: &str = r#"
@@ -54,10 +54,12 @@ fn update(name: &str, kind: UpdateKind) -> RefUpdate {
 }
 
 fn rules(name: &str, kind: UpdateKind, pusher: Option<&str>) -> Vec<String> {
-    let mut change = Change::new(Point::PreReceive, 0);
+    let mut change = Change::new(Stage::Push, 0);
     change.pusher = pusher.map(str::to_string);
     change.updates.push(update(name, kind));
-    crate::evaluate_with(&policy(), &change, &[Box::new(Protection)])
+    crate::Engine::new(policy())
+        .only(&["protection"])
+        .evaluate(&change)
         .findings()
         .map(|f| f.rule.clone())
         .collect()
@@ -154,12 +156,14 @@ fn table() {
 
 #[test]
 fn messages_name_rule_and_fix() {
-    let mut change = Change::new(Point::PreReceive, 0);
+    let mut change = Change::new(Stage::Push, 0);
     change
         .updates
         .push(update("refs/heads/main", UpdateKind::Force));
     change.pusher = Some("merge-bot".into());
-    let verdict = crate::evaluate_with(&policy(), &change, &[Box::new(Protection)]);
+    let verdict = crate::Engine::new(policy())
+        .only(&["protection"])
+        .evaluate(&change);
     let f = verdict.findings().next().unwrap();
     assert!(
         f.message
@@ -180,10 +184,10 @@ fn skipped_without_rules_and_at_commit_time() {
         PolicyFiles::new(""),
     )
     .unwrap();
-    let change = Change::new(Point::PreReceive, 0);
+    let change = Change::new(Stage::Push, 0);
     assert!(Protection.skip_reason(&empty, &change).is_some());
     assert!(Protection
-        .skip_reason(&policy(), &Change::new(Point::PreCommit, 0))
+        .skip_reason(&policy(), &Change::new(Stage::Commit, 0))
         .is_some());
     assert!(Protection.skip_reason(&policy(), &change).is_none());
 }

@@ -4,7 +4,7 @@ use crate::verdict::Verdict;
 use serde::Serialize;
 
 /// Bumped only when a field changes meaning or disappears; new fields may appear in any version.
-pub const JSON_SCHEMA_VERSION: u32 = 1;
+pub const JSON_SCHEMA_VERSION: u32 = 2;
 
 /// The JSON Schema of [`to_json`]'s output.
 pub const JSON_SCHEMA: &str = include_str!("verdict.schema.json");
@@ -14,9 +14,16 @@ struct Report<'a> {
     schema_version: u32,
     tool: Tool,
     passed: bool,
-    policy: &'a str,
+    /// The policies in one line, for people.
+    policy: String,
+    policies: &'a [crate::verdict::PolicySource],
+    judged_at: &'a str,
+    clock: crate::change::Clock,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    push_options: &'a [String],
     summary: Summary,
     checks: &'a [crate::verdict::CheckOutcome],
+    evidence: &'a crate::verdict::Evidence,
 }
 
 #[derive(Serialize)]
@@ -42,13 +49,18 @@ pub fn to_json(verdict: &Verdict) -> String {
             version: env!("CARGO_PKG_VERSION"),
         },
         passed: verdict.passed(),
-        policy: &verdict.policy,
+        policy: verdict.policy_line(),
+        policies: &verdict.policies,
+        judged_at: &verdict.judged_at,
+        clock: verdict.clock,
+        push_options: &verdict.push_options,
         summary: Summary {
             errors: verdict.count(Severity::Error),
             warnings: verdict.count(Severity::Warning),
             notes: verdict.count(Severity::Note),
         },
         checks: &verdict.checks,
+        evidence: &verdict.evidence,
     };
     let mut out = serde_json::to_string_pretty(&report).unwrap_or_else(|e| {
         format!(

@@ -28,7 +28,7 @@ pub fn to_markdown(verdict: &Verdict) -> String {
         "❌ vouch: failed"
     };
     let _ = writeln!(out, "## {head}\n");
-    let _ = writeln!(out, "Policy: {}\n", md(&verdict.policy));
+    let _ = writeln!(out, "Policy: {}\n", md(&verdict.policy_line()));
     let _ = writeln!(out, "| check | result | findings |\n|---|---|---|");
     for c in &verdict.checks {
         let result = match c.status {

@@ -20,18 +20,6 @@ pub enum Format {
     Markdown,
 }
 
-impl Format {
-    pub fn parse(name: &str) -> Option<Format> {
-        match name {
-            "text" => Some(Format::Text),
-            "json" => Some(Format::Json),
-            "sarif" => Some(Format::Sarif),
-            "markdown" => Some(Format::Markdown),
-            _ => None,
-        }
-    }
-}
-
 /// Render `verdict` in `format`. `text` options apply to the text format only.
 pub fn render(verdict: &crate::Verdict, format: Format, text: TextOptions) -> String {
     match format {

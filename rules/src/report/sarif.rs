@@ -93,7 +93,12 @@ pub fn to_sarif(verdict: &Verdict) -> String {
             "invocations": [{
                 "executionSuccessful": verdict.checks.iter().all(|c| c.status != crate::verdict::Status::Error),
             }],
-            "properties": { "policy": verdict.policy, "passed": verdict.passed() },
+            "properties": {
+                "policy": verdict.policy_line(),
+                "policies": verdict.policies,
+                "judgedAt": verdict.judged_at,
+                "passed": verdict.passed(),
+            },
             "results": results,
         }],
     });

@@ -2,7 +2,11 @@ use super::*;
 use crate::{CheckOutcome, Finding, Location, Verdict};
 
 fn verdict() -> Verdict {
-    let mut v = Verdict::new("refs/heads/main:.vouch/policy.toml");
+    let source = crate::PolicySource {
+        source: "refs/heads/main:.vouch/policy.toml".into(),
+        digest: String::new(),
+    };
+    let mut v = Verdict::new(source, 0, crate::change::Clock::PushTime);
     v.push(CheckOutcome::ran(
         "protection",
         vec![
@@ -73,17 +77,4 @@ fn sarif_levels_and_locations() {
         result["locations"][0]["physicalLocation"]["region"]["startLine"],
         7
     );
-}
-
-#[test]
-fn formats_parse() {
-    for (name, f) in [
-        ("text", Format::Text),
-        ("json", Format::Json),
-        ("sarif", Format::Sarif),
-        ("markdown", Format::Markdown),
-    ] {
-        assert_eq!(Format::parse(name), Some(f));
-    }
-    assert_eq!(Format::parse("xml"), None);
 }

@@ -74,8 +74,15 @@ pub fn to_text(verdict: &Verdict, options: TextOptions) -> String {
     let _ = writeln!(
         out,
         "vouch: {result} ({summary}); policy: {}",
-        for_terminal(&verdict.policy)
+        for_terminal(&verdict.policy_line())
     );
+    if !verdict.push_options.is_empty() {
+        let _ = writeln!(
+            out,
+            "vouch: push options: {}",
+            for_terminal(&verdict.push_options.join(", "))
+        );
+    }
     out
 }
 

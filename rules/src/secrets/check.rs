@@ -1,17 +1,35 @@
-//! The `secrets` check: pre-commit judges the staged files' added lines; push points judge the
-//! lines each pushed commit added, each distinct blob once.
+//! The `secrets` check: a commit being made is judged by the staged files' added lines; a push
+//! by the lines each pushed commit added, each distinct blob once.
+//!
+//! "Added" means the lines a diff against the first parent marks as added, everywhere: here,
+//! in `vouch scan --staged` and in `vouch scan --git` ([`super::history`] reaches the same
+//! lines through [`scan_file_change`]), so a secret is found by every command or by none.
 
 use super::report::{broken_rule, findings, not_scanned, Allowed, Located};
-use super::{load, load_baseline, Scanner};
-use crate::change::{Change, FileChange, Point};
-use crate::check::{Check, CheckError};
+use super::{load, load_baseline, Baseline, Scanner};
+use crate::change::{Change, FileChange, Stage};
+use crate::check::{Check, CheckError, Prepared};
 use crate::finding::{Finding, Location};
-use crate::policy::Policy;
+use crate::policy::{Policy, PolicyError};
+use crate::verdict::Evidence;
 use std::collections::HashSet;
 
-/// The secret-scanning check.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Secrets;
+/// The secret-scanning check; its rules and baseline are compiled once per policy.
+#[derive(Debug, Default)]
+pub struct Secrets {
+    scanner: Prepared<Scanner>,
+    baseline: Prepared<Baseline>,
+}
+
+impl Secrets {
+    fn scanner(&self, policy: &Policy) -> Result<&Scanner, &PolicyError> {
+        self.scanner.get(|| load(policy))
+    }
+
+    fn baseline(&self, policy: &Policy) -> Result<&Baseline, &PolicyError> {
+        self.baseline.get(|| load_baseline(policy))
+    }
+}
 
 impl Check for Secrets {
     fn id(&self) -> &'static str {
@@ -22,7 +40,7 @@ impl Check for Secrets {
         if !policy.secrets.enabled {
             return Some("secret scanning is off ([secrets] enabled = false)".into());
         }
-        if change.point == Point::CommitMsg {
+        if change.stage == Stage::Message {
             return Some(
                 "nothing to scan at commit-msg (pre-commit scans the staged files)".into(),
             );
@@ -30,51 +48,61 @@ impl Check for Secrets {
         None
     }
 
-    fn run(&self, policy: &Policy, change: &Change) -> Result<Vec<Finding>, CheckError> {
-        // Nothing added, nothing to scan: a hook on an empty change loads no rules at all.
+    fn run(
+        &self,
+        policy: &Policy,
+        change: &Change,
+        _evidence: &mut Evidence,
+    ) -> Result<Vec<Finding>, CheckError> {
         let added = |f: &FileChange| !f.hunks.is_empty();
-        let nothing = if change.point == Point::PreCommit {
-            !change.staged.iter().any(added)
-        } else {
-            !change
+        let nothing = !change.staged.iter().any(added)
+            && !change
                 .commits()
                 .iter()
-                .any(|(_, c)| c.files.iter().any(added))
-        };
+                .any(|(_, c)| c.files.iter().any(added));
         if nothing {
-            // Still fail closed on a broken custom rule file or baseline, when there is one.
+            // Nothing added builds no rule table (a hook on an empty change stays instant), but
+            // a broken custom rule file or baseline still fails closed.
             let s = &policy.secrets;
             if policy.files.get(&s.rules_file).is_some() || s.rules_file != ".vouch/secrets.toml" {
-                super::all_rules(policy).map_err(|e| CheckError(e.to_string()))?;
+                super::all_rules(policy)?;
             }
-            load_baseline(policy).map_err(|e| CheckError(e.to_string()))?;
+            self.baseline(policy)?;
             return Ok(Vec::new());
         }
-        let scanner = load(policy).map_err(|e| CheckError(e.to_string()))?;
-        let baseline = load_baseline(policy).map_err(|e| CheckError(e.to_string()))?;
+        let scanner = self.scanner(policy)?;
+        let baseline = self.baseline(policy)?;
         let mut found = Vec::new();
         let mut other = Vec::new();
-        if change.point == Point::PreCommit {
-            for file in &change.staged {
-                scan_file_change(&scanner, file, Location::default(), &mut found, &mut other);
-            }
-        } else {
-            let mut blobs = HashSet::new();
-            for (update, commit) in change.commits() {
-                for file in &commit.files {
-                    if let Some(blob) = &file.new_blob {
-                        if !blobs.insert(blob.as_str()) {
-                            continue;
-                        }
+        for file in &change.staged {
+            scan_file_change(scanner, file, Location::default(), &mut found, &mut other);
+        }
+        let mut blobs = HashSet::new();
+        for (update, commit) in change.commits() {
+            for file in &commit.files {
+                if let Some(blob) = &file.new_blob {
+                    if !blobs.insert(blob.as_str()) {
+                        continue;
                     }
-                    let base = Location::commit(commit.id.clone()).with_ref(update.name.clone());
-                    scan_file_change(&scanner, file, base, &mut found, &mut other);
                 }
+                let base = Location::commit(commit.id.clone()).with_ref(update.name.clone());
+                scan_file_change(scanner, file, base, &mut found, &mut other);
             }
         }
-        let mut out = findings(found, &baseline, Allowed::Hide);
+        let mut out = findings(found, baseline, Allowed::Hide);
         out.extend(other);
         Ok(out)
+    }
+
+    fn prepare(&self, policy: &Policy) -> Vec<PolicyError> {
+        let mut errors = Vec::new();
+        if let Err(e) = self.scanner(policy) {
+            errors.push(e.clone());
+        }
+        if let Err(e) = self.baseline(policy) {
+            errors.push(e.clone());
+        }
+        errors
     }
 }
 

@@ -1,13 +1,16 @@
 //! Scanning git history: the secrets each commit added, each distinct blob read once, in parallel.
 //!
 //! For every commit the tree diff against its first parent (no content diff) names the blobs it
-//! introduced. Each distinct new blob is scanned once, whole; a secret counts as added by the
-//! commit when the file's previous version does not contain it. That is the added-lines question
-//! answered per secret, without computing line diffs, so history scans outrun `git log -p`.
+//! introduced. Each distinct new blob is scanned once, whole, as a filter; only a blob with a
+//! match is diffed against the file's previous version, and its added lines are judged by the
+//! same function a pushed commit's files are ([`scan_file_change`]). The answer is the hooks'
+//! answer, and since matches are rare the line diffs cost almost nothing: history scans outrun
+//! `git log -p`.
 
+use super::check::scan_file_change;
 use super::engine::{is_binary, Scanner};
-use super::report::{broken_rule, not_scanned, Located};
-use crate::change::git::GatherError;
+use super::report::Located;
+use crate::change::git::{blob_change, GatherError};
 use crate::finding::{Finding, Location};
 use git2::{Delta, FileMode, Oid, Repository};
 use rayon::prelude::*;
@@ -152,39 +155,29 @@ pub fn scan_commits(
             let mut found = Vec::new();
             let mut findings = Vec::new();
             for job in jobs {
-                let location =
-                    Location::file(job.path.clone(), None).with_commit(job.commit.to_string());
                 let (size, _) = odb.read_header(job.new).map_err(|_| GatherError::Missing {
                     id: job.new.to_string(),
                 })?;
-                let limit = scanner.settings().max_file_bytes;
-                if size as u64 > limit {
-                    findings.push(not_scanned(location, size as u64, limit));
-                } else {
+                // The whole blob is scanned first, as a fast filter: the added lines are a part
+                // of it, so a blob with no match has no added line with one. Only a blob with a
+                // match (or one too large, or binary) is diffed, and then judged by its added
+                // lines exactly as a pushed commit's file is.
+                let mut exact = size as u64 > scanner.settings().max_file_bytes;
+                if !exact {
                     let blob = repo.find_blob(job.new).map_err(|_| GatherError::Missing {
                         id: job.new.to_string(),
                     })?;
                     let content = blob.content();
                     bytes.fetch_add(content.len() as u64, Ordering::Relaxed);
-                    if !is_binary(content) {
+                    exact = is_binary(content) || {
                         let scan = scanner.scan_bytes(content, 1);
-                        findings.extend(scan.broken_rules.iter().map(|r| broken_rule(r)));
-                        if !scan.matches.is_empty() {
-                            let old = match job.old {
-                                Some(o) => repo.find_blob(o).ok(),
-                                None => None,
-                            };
-                            for m in scan.matches {
-                                if old.as_ref().is_some_and(|o| m.occurs_in(o.content())) {
-                                    continue;
-                                }
-                                found.push(Located {
-                                    found: m,
-                                    location: location.clone(),
-                                });
-                            }
-                        }
-                    }
+                        !scan.matches.is_empty() || !scan.broken_rules.is_empty()
+                    };
+                }
+                if exact {
+                    let file = blob_change(&repo, &job.path, job.old, job.new)?;
+                    let base = Location::default().with_commit(job.commit.to_string());
+                    scan_file_change(scanner, &file, base, &mut found, &mut findings);
                 }
                 let n = done.fetch_add(1, Ordering::Relaxed) + 1;
                 if let Some(p) = progress {
@@ -206,46 +199,6 @@ pub fn scan_commits(
         out.findings.extend(findings);
     }
     Ok(out)
-}
-
-/// The commits `RANGE` names, newest first: `A..B` (reachable from B, not A), `A...B`
-/// (symmetric difference) or a single revision (it and its ancestors).
-pub fn commits_in_range(repo: &Repository, range: &str) -> Result<Vec<Oid>, GatherError> {
-    let mut walk = repo.revwalk().map_err(git_err("history"))?;
-    walk.set_sorting(git2::Sort::TOPOLOGICAL)
-        .map_err(git_err("history"))?;
-    let what = || format!("the range {range}");
-    let spec = repo.revparse(range).map_err(git_err(what()))?;
-    let peel = |o: Option<&git2::Object<'_>>| -> Result<Option<Oid>, GatherError> {
-        match o {
-            Some(o) => Ok(Some(o.peel_to_commit().map_err(git_err(what()))?.id())),
-            None => Ok(None),
-        }
-    };
-    let from = peel(spec.from())?;
-    let to = peel(spec.to())?;
-    if spec.mode().contains(git2::RevparseMode::SINGLE) {
-        if let Some(id) = from {
-            walk.push(id).map_err(git_err(what()))?;
-        }
-    } else {
-        if let Some(id) = to {
-            walk.push(id).map_err(git_err(what()))?;
-        }
-        if let Some(id) = from {
-            if spec.mode().contains(git2::RevparseMode::MERGE_BASE) {
-                walk.push(id).map_err(git_err(what()))?;
-                if let Some(t) = to {
-                    let base = repo.merge_base(id, t).map_err(git_err(what()))?;
-                    walk.hide(base).map_err(git_err(what()))?;
-                }
-            } else {
-                walk.hide(id).map_err(git_err(what()))?;
-            }
-        }
-    }
-    walk.collect::<Result<Vec<_>, _>>()
-        .map_err(git_err("history"))
 }
 
 /// Every commit reachable from any ref, newest first.

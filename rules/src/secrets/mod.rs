@@ -114,16 +114,38 @@ pub fn load_baseline(policy: &Policy) -> Result<Baseline, PolicyError> {
     }
 }
 
-/// Validate the secret files the policy points at (for `validate_files`).
-pub fn validate(policy: &Policy) -> Vec<PolicyError> {
-    let mut errors = Vec::new();
-    if let Err(e) = load(policy) {
-        errors.push(e);
+/// The verdict of a scan outside a change (`vouch scan`): the matches judged against the
+/// baseline and inline allows, plus what could not be scanned, under `policy`.
+pub fn scan_verdict(
+    policy: &Policy,
+    found: Vec<Located>,
+    other: Vec<crate::finding::Finding>,
+    baseline: &Baseline,
+    allowed: Allowed,
+    judged_at: i64,
+) -> crate::Verdict {
+    let mut all = report::findings(found, baseline, allowed);
+    all.extend(other);
+    let source = crate::verdict::PolicySource {
+        source: policy.describe(),
+        digest: policy.digest.clone(),
+    };
+    let mut verdict = crate::Verdict::new(source, judged_at, crate::change::Clock::PushTime);
+    verdict.push(crate::CheckOutcome::ran("secrets", all));
+    verdict
+}
+
+/// A file that could not be read, so was not scanned: an error, since a secret could hide in it.
+pub fn unreadable(path: Option<String>, reason: &str) -> crate::finding::Finding {
+    let f = crate::finding::Finding::error(
+        "secrets.unreadable",
+        format!("could not be read, so not scanned: {reason}"),
+    )
+    .hint("fix the file's permissions, or exempt it with `allow_paths` in [secrets]");
+    match path {
+        Some(p) => f.at(crate::finding::Location::file(p, None)),
+        None => f,
     }
-    if let Err(e) = load_baseline(policy) {
-        errors.push(e);
-    }
-    errors
 }
 
 fn utf8<'a>(bytes: &'a [u8], display: &str) -> Result<&'a str, PolicyError> {

@@ -240,7 +240,7 @@ impl Cursor<'_> {
     }
 
     fn time(&self, at: usize, value: &str) -> Result<i64, PolicyError> {
-        parse_time(value).ok_or_else(|| {
+        crate::time::parse_compact(value).ok_or_else(|| {
             self.error(at, format!("`{value}` is not a time"))
                 .with_hint("write YYYYMMDD, YYYYMMDDHHMM or YYYYMMDDHHMMSS, optionally ending in Z (vouch reads every time as UTC)")
         })
@@ -268,25 +268,6 @@ fn split_options(word: &str) -> Vec<&str> {
 
 fn is_key_type(word: &str) -> bool {
     word.starts_with("ssh-") || word.starts_with("ecdsa-") || word.starts_with("sk-")
-}
-
-/// `YYYYMMDD[HHMM[SS]][Z]` as Unix seconds (UTC).
-pub fn parse_time(value: &str) -> Option<i64> {
-    let digits = value.strip_suffix(['Z', 'z']).unwrap_or(value);
-    if !digits.bytes().all(|b| b.is_ascii_digit()) || ![8, 12, 14].contains(&digits.len()) {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| digits.get(r).and_then(|s| s.parse::<i64>().ok());
-    let (y, m, d) = (num(0..4)?, num(4..6)?, num(6..8)?);
-    let (h, mi, s) = match digits.len() {
-        8 => (0, 0, 0),
-        12 => (num(8..10)?, num(10..12)?, 0),
-        _ => (num(8..10)?, num(10..12)?, num(12..14)?),
-    };
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
-        return None;
-    }
-    Some(crate::policy::days_from_civil(y, m as u32, d as u32) * 86_400 + h * 3600 + mi * 60 + s)
 }
 
 /// OpenSSH `match_pattern_list`: the last word is not "last match wins" but "any negated match

@@ -73,6 +73,18 @@ pub enum TimeBasis {
     PushTime,
     /// The commit's (or tag's) own date, capped at now: for auditing existing history.
     CommitDate,
+    /// An instant the caller gave (reproducing a judgement made then).
+    Given,
+}
+
+impl TimeBasis {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimeBasis::PushTime => "push-time",
+            TimeBasis::CommitDate => "commit-date",
+            TimeBasis::Given => "given-time",
+        }
+    }
 }
 
 /// The clock for a judgement.
@@ -324,39 +336,11 @@ fn check_pgp<'t>(trust: &'t Trust, signed: &Signed) -> Checked<'t> {
     )
 }
 
-fn normalize_fp(fp: &str) -> String {
-    let fp = fp.trim();
-    if fp.starts_with("SHA256:") {
-        return fp.to_string();
-    }
-    fp.trim_start_matches("0x")
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect::<String>()
-        .to_ascii_uppercase()
-}
-
-fn listed(list: &[String], fingerprints: &[&str]) -> bool {
-    list.iter().any(|l| {
-        let l = normalize_fp(l);
-        fingerprints.iter().any(|f| *f == l)
-    })
-}
-
 fn exempt(policy: &SignaturesPolicy, id: &str) -> bool {
     policy
         .exempt_commits
         .iter()
         .any(|c| c.eq_ignore_ascii_case(id))
-}
-
-fn retired_since(policy: &SignaturesPolicy, fingerprints: &[&str]) -> Option<i64> {
-    policy
-        .retired
-        .iter()
-        .filter(|(fp, _)| fingerprints.contains(&normalize_fp(fp).as_str()))
-        .map(|&(_, since)| since)
-        .min()
 }
 
 fn emails<'a>(policy: &SignaturesPolicy, subject: Subject<'a>) -> Vec<&'a str> {
@@ -381,13 +365,13 @@ fn key_policy(
     created: Option<i64>,
     time: i64,
 ) -> Option<(SigStatus, String)> {
-    if listed(&policy.compromised, fingerprints) && !exempt(policy, subject.id) {
+    if policy.is_compromised(fingerprints) && !exempt(policy, subject.id) {
         return Some((
             SigStatus::CompromisedKey,
             "the key is listed as compromised in [signatures] compromised".into(),
         ));
     }
-    if let Some(since) = retired_since(policy, fingerprints) {
+    if let Some(since) = policy.retired_since(fingerprints) {
         if time >= since {
             return Some((
                 SigStatus::RetiredKey,
@@ -532,7 +516,7 @@ fn judge_pgp(
     let fps = [key.fingerprint.as_str(), key.primary_fingerprint.as_str()];
     let wanted = emails(policy, subject);
     let forge = policy.forge_signers.contains(&signer.name);
-    let (status, reason) = if listed(&policy.compromised, &fps) && !exempt(policy, subject.id) {
+    let (status, reason) = if policy.is_compromised(&fps) && !exempt(policy, subject.id) {
         (
             SigStatus::CompromisedKey,
             "the key is listed as compromised in [signatures] compromised".into(),
@@ -589,33 +573,4 @@ fn window(line: &AllowedSigner) -> String {
     }
 }
 
-/// Unix seconds as `YYYY-MM-DDTHH:MM:SSZ`.
-pub fn iso(t: i64) -> String {
-    let days = t.div_euclid(86_400);
-    let secs = t.rem_euclid(86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn iso_dates() {
-        assert_eq!(super::iso(0), "1970-01-01T00:00:00Z");
-        assert_eq!(super::iso(1_769_821_200), "2026-01-31T01:00:00Z");
-    }
-}
+pub use crate::time::iso;

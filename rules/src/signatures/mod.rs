@@ -8,14 +8,18 @@
 //! - [`judge`] turns a signature into a [`SigStatus`] under `[signatures]` (rotation, revocation,
 //!   identities, validity windows).
 //!
-//! Time: hooks and the bot judge at the push ([`TimeBasis::PushTime`]), since a commit's date is
-//! chosen by whoever signs it; other points audit existing history at each commit's own date and
-//! say so ([`TimeBasis::CommitDate`]).
+//! Time: the caller chooses the clock ([`Change::clock`]): the push time for the hooks, the
+//! server, `vouch check` and the bot, since a commit's date is chosen by whoever signs it; each
+//! commit's own date for auditing existing history (`vouch verify`), said in every finding that
+//! relied on it.
 
 pub mod allowed_signers;
+pub mod audit;
+pub mod fingerprint;
 pub mod judge;
 pub mod openpgp;
 pub mod payload;
+pub mod roster;
 pub mod ssh;
 pub mod trust;
 
@@ -23,15 +27,34 @@ pub use judge::{iso, verify, Clock, SigStatus, Subject, TimeBasis, Verification}
 pub use payload::Format;
 pub use trust::{load, Trust};
 
-use crate::change::{Change, Commit, Point, RefUpdate, Tag};
-use crate::check::{judges_pushes, Check, CheckError};
+use crate::change::{self, Change, Commit, RefUpdate, Stage, Tag};
+use crate::check::{Check, CheckError, Prepared};
 use crate::finding::{short_id, Finding, Location, Severity};
-use crate::policy::{Policy, SignaturesPolicy};
+use crate::policy::{Policy, PolicyError, SignaturesPolicy};
+use crate::verdict::{Evidence, SignatureRecord};
 use rayon::prelude::*;
+use std::sync::Arc;
 
-/// The signatures check.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Signatures;
+/// The signatures check. Its signers are loaded once and shared with the review check, which
+/// needs to know which commits a bot's signer verifiably made.
+#[derive(Debug, Default)]
+pub struct Signatures {
+    trust: Arc<Prepared<Trust>>,
+}
+
+impl Signatures {
+    pub(crate) fn new(trust: Arc<Prepared<Trust>>) -> Self {
+        Signatures { trust }
+    }
+}
+
+/// The signers of `policy`, loaded into `cell` the first time.
+pub(crate) fn signers<'a>(
+    cell: &'a Prepared<Trust>,
+    policy: &Policy,
+) -> Result<&'a Trust, &'a PolicyError> {
+    cell.get(|| load(policy))
+}
 
 impl Check for Signatures {
     fn id(&self) -> &'static str {
@@ -39,7 +62,7 @@ impl Check for Signatures {
     }
 
     fn skip_reason(&self, policy: &Policy, change: &Change) -> Option<String> {
-        if !judges_pushes(change.point) {
+        if change.stage != Stage::Push {
             return Some("applies to pushes only".into());
         }
         if !policy.signatures.required {
@@ -51,58 +74,111 @@ impl Check for Signatures {
         None
     }
 
-    fn run(&self, policy: &Policy, change: &Change) -> Result<Vec<Finding>, CheckError> {
-        let trust = load(policy).map_err(|e| CheckError(e.to_string()))?;
-        Ok(judge_change(&trust, &policy.signatures, change))
+    fn run(
+        &self,
+        policy: &Policy,
+        change: &Change,
+        evidence: &mut Evidence,
+    ) -> Result<Vec<Finding>, CheckError> {
+        let trust = signers(&self.trust, policy)?;
+        let judged = judge_change(trust, &policy.signatures, change, false);
+        evidence.signatures.extend(judged.records);
+        Ok(judged.findings)
+    }
+
+    fn prepare(&self, policy: &Policy) -> Vec<PolicyError> {
+        signers(&self.trust, policy)
+            .err()
+            .cloned()
+            .into_iter()
+            .collect()
     }
 }
 
-/// The clock a change is judged by: the push time at push points, each commit's date otherwise.
+/// The judge's clock for a change: the instant the caller chose, and how it applies.
 pub fn clock_for(change: &Change) -> Clock {
-    let basis = match change.point {
-        Point::PrePush | Point::PreReceive | Point::Bot => TimeBasis::PushTime,
-        _ => TimeBasis::CommitDate,
-    };
-    Clock {
-        basis,
-        now: change.now,
+    match change.clock {
+        change::Clock::PushTime => Clock {
+            basis: TimeBasis::PushTime,
+            now: change.now,
+        },
+        change::Clock::CommitDate => Clock {
+            basis: TimeBasis::CommitDate,
+            now: change.now,
+        },
+        change::Clock::At(t) => Clock {
+            basis: TimeBasis::Given,
+            now: t,
+        },
     }
 }
 
-/// Judge every commit and annotated tag of `change`, in parallel; findings in change order.
-pub fn judge_change(trust: &Trust, policy: &SignaturesPolicy, change: &Change) -> Vec<Finding> {
-    judge_change_reporting(trust, policy, change, false)
+/// What judging a change's signatures gave: findings, and a record per object.
+#[derive(Debug, Default)]
+pub struct Judged {
+    pub findings: Vec<Finding>,
+    pub records: Vec<SignatureRecord>,
 }
 
-/// As [`judge_change`]; with `report_good`, accepted objects get a note too (signer, key), as
-/// `vouch verify -v` lists them.
-pub fn judge_change_reporting(
+/// Judge every commit and annotated tag of `change`, in parallel; results in change order.
+/// With `report_good`, accepted objects get a note too (signer, key), as `vouch verify -v`
+/// lists them.
+pub fn judge_change(
     trust: &Trust,
     policy: &SignaturesPolicy,
     change: &Change,
     report_good: bool,
-) -> Vec<Finding> {
+) -> Judged {
     let clock = clock_for(change);
     let commits = change.commits();
-    let mut findings: Vec<Finding> = commits
+    let per_commit: Vec<(Vec<Finding>, SignatureRecord)> = commits
         .par_iter()
-        .flat_map_iter(|(update, commit)| {
+        .map(|(update, commit)| {
             let v = verify_commit(trust, policy, commit, clock);
-            findings_with(&v, &Target::Commit(update, commit), trust, report_good)
+            let target = Target::Commit(update, commit);
+            (
+                findings_with(&v, &target, trust, report_good),
+                record(&v, &target),
+            )
         })
         .collect();
+    let mut judged = Judged::default();
+    for (findings, rec) in per_commit {
+        judged.findings.extend(findings);
+        judged.records.push(rec);
+    }
     for update in &change.updates {
         for tag in &update.tags {
             let v = verify_tag(trust, policy, tag, clock);
-            findings.extend(findings_with(
-                &v,
-                &Target::Tag(update, tag),
-                trust,
-                report_good,
-            ));
+            let target = Target::Tag(update, tag);
+            judged
+                .findings
+                .extend(findings_with(&v, &target, trust, report_good));
+            judged.records.push(record(&v, &target));
         }
     }
-    findings
+    judged
+}
+
+/// The evidence record of one verification.
+pub fn record(v: &Verification, target: &Target<'_>) -> SignatureRecord {
+    let (object, kind, reference) = match target {
+        Target::Commit(u, c) => (c.id.clone(), "commit", u.name.clone()),
+        Target::Tag(u, t) => (t.id.clone(), "tag", u.name.clone()),
+    };
+    SignatureRecord {
+        object,
+        kind,
+        reference,
+        status: v.status.as_str(),
+        accepted: v.accepted,
+        format: v.format.map(Format::as_str),
+        signer: v.signer.clone().filter(|s| !s.is_empty()),
+        fingerprint: v.fingerprint.clone(),
+        primary_fingerprint: v.primary_fingerprint.clone(),
+        judged_at: iso(v.judged_at),
+        time_basis: v.time_basis.as_str(),
+    }
 }
 
 /// Judge one commit.
@@ -226,6 +302,7 @@ pub fn findings_with(
         TimeBasis::CommitDate => {
             format!("{} (its own date, chosen by its signer)", iso(v.judged_at))
         }
+        TimeBasis::Given => format!("{} (the time asked for)", iso(v.judged_at)),
     };
     let resign = target.resign();
     let (severity, message, hint) = match v.status {
@@ -339,13 +416,7 @@ pub fn findings_with(
     f = f
         .property("status", v.status.as_str())
         .property("judged_at", iso(v.judged_at))
-        .property(
-            "time_basis",
-            match v.time_basis {
-                TimeBasis::PushTime => "push-time",
-                TimeBasis::CommitDate => "commit-date",
-            },
-        );
+        .property("time_basis", v.time_basis.as_str());
     if let Some(format) = v.format {
         f = f.property("format", format.as_str());
     }

@@ -14,6 +14,8 @@ use vouch_rules::policy::{Policy, PolicyFiles};
 use vouch_rules::signatures::{self, Clock, TimeBasis, Trust, Verification};
 
 pub struct Lab {
+    /// The home every command runs in: no system or user configuration.
+    pub home: vouch_testkit::Home,
     pub dir: tempfile::TempDir,
     pub repo: PathBuf,
     pub gnupg: PathBuf,
@@ -67,13 +69,16 @@ impl Lab {
         let allowed_signers = dir.path().join("allowed_signers");
         std::fs::write(&allowed_signers, "").unwrap();
         let lab = Lab {
+            home: vouch_testkit::Home::new(),
             dir,
             repo,
             gnupg,
             other_gnupg,
             allowed_signers,
         };
-        run(Command::new("git")
+        run(lab
+            .home
+            .command("git", lab.home.path())
             .args(["init", "-q", "-b", "main"])
             .arg(&lab.repo));
         for (k, v) in [
@@ -93,12 +98,11 @@ impl Lab {
         self.dir.path().join(name)
     }
 
-    /// `git` in the repository, with the lab's GNUPGHOME.
+    /// `git` in the repository, isolated from the machine's configuration (the shared test
+    /// kit's home), with the lab's GNUPGHOME.
     pub fn git_cmd(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new("git");
-        cmd.current_dir(&self.repo)
-            .env("GNUPGHOME", &self.gnupg)
-            .env_remove("GIT_DIR")
+        let mut cmd = self.home.command("git", &self.repo);
+        cmd.env("GNUPGHOME", &self.gnupg)
             .env_remove("GIT_COMMITTER_DATE")
             .env_remove("GIT_AUTHOR_DATE")
             .args(args);
@@ -138,7 +142,9 @@ impl Lab {
     }
 
     pub fn gpg(&self, home: &Path, args: &[&str]) -> String {
-        run(Command::new("gpg")
+        run(self
+            .home
+            .command("gpg", self.dir.path())
             .env("GNUPGHOME", home)
             .args([
                 "--batch",

@@ -1,12 +1,15 @@
-//! The pull request as the review check reads it: a JSON-serialisable description the bot builds
-//! from the forge's API and `vouch review --input` reads from a file. `docs/review.md` documents
-//! every field.
+//! What the forge knows about a pull request and nothing git knows: who opened it, who pushed
+//! last, the reviews (each with the commit it was left on), teams, permissions and the e-mail
+//! addresses behind each login. The bot reads these from the forge's API and `vouch review
+//! --input` from a file (`docs/review.md`); the commits themselves, their signatures and the
+//! paths they touch come from git, in [`Change::updates`](super::Change::updates), so the
+//! engine verifies them itself and no caller can vouch for a signature.
 
 use crate::policy::Permission;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// A pull request, with everything four-eyes review depends on.
+/// A pull request's forge facts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PullRequest {
@@ -17,10 +20,6 @@ pub struct PullRequest {
     pub base: String,
     /// The commit id of the pull request's current head.
     pub head_sha: String,
-    /// Every path the pull request adds, modifies, deletes or renames (both names of a rename).
-    pub changed_paths: Vec<String>,
-    /// The pull request's commits (those not on the base branch).
-    pub commits: Vec<PrCommit>,
     /// The login of whoever last pushed to the pull request's head branch.
     pub last_pusher: String,
     #[serde(default)]
@@ -35,43 +34,6 @@ pub struct PullRequest {
     /// and e-mail owners can be matched to reviewers.
     #[serde(default)]
     pub emails: BTreeMap<String, Vec<String>>,
-}
-
-/// A person on a commit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Identity {
-    pub name: String,
-    pub email: String,
-    /// The forge login the e-mail belongs to, when the forge knows.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub login: Option<String>,
-}
-
-/// The signature check's verdict on one commit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SignatureVerdict {
-    /// True when the signature verified against a trusted key.
-    pub verified: bool,
-    /// The trusted signer's name (an allowed-signers principal or key name), when verified.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signer: Option<String>,
-}
-
-/// One commit of the pull request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PrCommit {
-    pub sha: String,
-    pub author: Identity,
-    pub committer: Identity,
-    /// People named in `Co-authored-by:` trailers.
-    #[serde(default)]
-    pub co_authors: Vec<Identity>,
-    /// `None` when the commit is unsigned or was not checked.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signature: Option<SignatureVerdict>,
 }
 
 /// A review's state, as the forge reports it.
