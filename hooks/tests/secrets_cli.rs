@@ -7,43 +7,7 @@
 use std::path::Path;
 use std::process::Output;
 
-const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-/// A GitHub classic token with a valid checksum (CRC32 of the payload in base62).
-fn github_token(seed: u64) -> String {
-    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    let payload: String = (0..30)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            char::from(ALPHABET[(x % 62) as usize])
-        })
-        .collect();
-    let mut n = u64::from(crc32(payload.as_bytes()));
-    let mut check = Vec::new();
-    for _ in 0..6 {
-        check.push(ALPHABET[(n % 62) as usize]);
-        n /= 62;
-    }
-    check.reverse();
-    format!("ghp_{payload}{}", String::from_utf8(check).unwrap())
-}
-
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
+use vouch_testkit::github_token;
 
 fn run(dir: &Path, args: &[&str]) -> Output {
     vouch_testkit::Home::new()

@@ -7,6 +7,8 @@
 //! that sees only that: `GIT_CONFIG_NOSYSTEM`, `GIT_CONFIG_GLOBAL`, `HOME`, `XDG_CONFIG_HOME`
 //! and `GNUPGHOME` set, and the variables a git hook or a git server would set removed.
 //!
+//! [`github_token`] makes fake secrets in a real format at run time, so no test file holds one.
+//!
 //! ```
 //! let home = vouch_testkit::Home::new();
 //! let repo = home.path().join("r");
@@ -135,6 +137,46 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
     Home::new().git(dir, args)
 }
 
+const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// A GitHub classic token (`ghp_`, 30 characters, CRC32 of them in base62) with a valid
+/// checksum, different for every `seed`: a fake that matches the format, made at run time. The
+/// checksum is computed here, independently of the scanner under test.
+pub fn github_token(seed: u64) -> String {
+    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    let payload: String = (0..30)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            char::from(BASE62[(x % 62) as usize])
+        })
+        .collect();
+    let mut n = u64::from(crc32(payload.as_bytes()));
+    let mut check = [0u8; 6];
+    for slot in check.iter_mut().rev() {
+        *slot = BASE62[(n % 62) as usize];
+        n /= 62;
+    }
+    format!("ghp_{payload}{}", String::from_utf8_lossy(&check))
+}
+
+/// CRC-32 (IEEE), bit by bit: slow and obviously right.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
 /// Panic with the command, its status and both outputs unless it succeeded.
 pub fn check(out: &Output, what: &str) {
     if !out.status.success() {
@@ -144,5 +186,16 @@ pub fn check(out: &Output, what: &str) {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn crc32_matches_the_standard_check_value() {
+        assert_eq!(super::crc32(b"123456789"), 0xCBF4_3926);
+        let t = super::github_token(1);
+        assert!(t.starts_with("ghp_") && t.len() == 40, "{t}");
+        assert_ne!(t, super::github_token(2));
     }
 }
