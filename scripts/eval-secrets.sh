@@ -25,6 +25,7 @@ if [ -z "${VOUCH:-}" ]; then
   cargo build --release -q -p vouch-hooks --manifest-path "$root/Cargo.toml"
   VOUCH=$target/release/vouch
 fi
+VOUCH=$(cd "$(dirname "$VOUCH")" && pwd)/$(basename "$VOUCH")
 work=$(mktemp -d "${TMPDIR:-/tmp}/vouch-eval.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
