@@ -14,7 +14,7 @@
 #   holdout  rules/tests/data/secrets-eval/holdout/{secret,clean}/*: realistic files written
 #            before tuning and never tuned against; this is the figure that counts
 # Files hold markers `@@gen:KIND@@` that become generated fakes at run time (so the repository
-# holds no token with a valid checksum): b62:N hex:N upper:N lower:N b64:N b64u:N crypt:N
+# holds no token with a valid checksum): b62:N dec:N hex:N upper:N lower:N b64:N b64u:N crypt:N
 # uuid github:PREFIX npm jwt pem:LABEL kb64:N (base64 of N generated characters).
 # The last line is one figure line for CI.
 set -euo pipefail
@@ -35,7 +35,7 @@ import base64, hashlib, json, os, random, re, subprocess, sys, tomllib, zlib
 root, work, vouch, min_recall, max_false = sys.argv[1:6]
 B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 ALPHABETS = {
-    "b62": B62, "hex": "0123456789abcdef", "upper": "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567",
+    "b62": B62, "dec": "0123456789", "hex": "0123456789abcdef", "upper": "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567",
     "lower": "abcdefghijklmnopqrstuvwxyz0123456789", "b64": B62 + "+/", "b64u": B62 + "_-",
     "crypt": "./" + B62,
 }
