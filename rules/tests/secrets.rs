@@ -611,25 +611,44 @@ fn findings_say_how_sure_they_are_and_why() {
 
     let found = scan_text(&medium, "deploy/.env", &text, Allowed::Hide);
     let lines: Vec<Option<u32>> = found.iter().map(|f| f.location.line).collect();
-    assert_eq!(lines, [Some(1), Some(2)], "the weak value stays under medium");
+    assert_eq!(
+        lines,
+        [Some(1), Some(2)],
+        "the weak value stays under medium"
+    );
     let github = &found[0];
     assert_eq!(github.properties["confidence"], "high");
-    assert!(why(github).starts_with("checksum: github valid"), "{}", why(github));
+    assert!(
+        why(github).starts_with("checksum: github valid"),
+        "{}",
+        why(github)
+    );
     let generic = &found[1];
     assert_eq!(generic.properties["confidence"], "medium");
-    assert!(why(generic).contains("keyword: APP_SECRET"), "{}", why(generic));
+    assert!(
+        why(generic).contains("keyword: APP_SECRET"),
+        "{}",
+        why(generic)
+    );
     assert!(why(generic).contains("file: dotenv"), "{}", why(generic));
 
     let found = scan_text(&low, "deploy/.env", &text, Allowed::Hide);
     let weak_finding = found.iter().find(|f| f.location.line == Some(3));
     let weak_finding = weak_finding.expect("min_confidence = low reports the weak value");
     assert_eq!(weak_finding.properties["confidence"], "low");
-    assert!(why(weak_finding).contains("too short"), "{}", why(weak_finding));
+    assert!(
+        why(weak_finding).contains("too short"),
+        "{}",
+        why(weak_finding)
+    );
 }
 
 #[test]
 fn near_misses_of_a_provider_format_are_not_generic_findings() {
-    let policy = policy_with(&[], "[signatures]\nrequired = false\n[secrets]\nmin_confidence = \"low\"\n");
+    let policy = policy_with(
+        &[],
+        "[signatures]\nrequired = false\n[secrets]\nmin_confidence = \"low\"\n",
+    );
     // A truncated GitHub token, and a value under a provider's name its rule does not accept.
     let truncated = format!("GITHUB_TOKEN=ghp_{}\n", random_value(3, 20));
     let datadog = format!("DATADOG_API_KEY={}\n", random_value(4, 40));

@@ -29,7 +29,7 @@ pub struct Owners {
     prefixes: Vec<(String, usize)>,
     /// Provider names (`datadog`, `sendgrid`): a generic setting named after one is that
     /// provider's to judge.
-    names: Vec<(String, usize)>,
+    names: Vec<(String, Vec<usize>)>,
 }
 
 /// Words generic rules look for: never a provider's own.
@@ -91,12 +91,16 @@ impl Owners {
                 .cloned()
                 .collect();
             for n in [first, whole].into_iter().chain(named) {
-                if n.len() >= 5
-                    && !GENERIC_WORDS.iter().any(|w| n.contains(w))
-                    && !SHARED_NAMES.contains(&n.as_str())
-                    && !owners.names.iter().any(|(m, _)| *m == n)
+                if n.len() < 5
+                    || GENERIC_WORDS.iter().any(|w| n.contains(w))
+                    || SHARED_NAMES.contains(&n.as_str())
                 {
-                    owners.names.push((n, i));
+                    continue;
+                }
+                match owners.names.iter_mut().find(|(m, _)| *m == n) {
+                    Some((_, owned)) if !owned.contains(&i) => owned.push(i),
+                    Some(_) => {}
+                    None => owners.names.push((n, vec![i])),
                 }
             }
         }
@@ -113,7 +117,7 @@ impl Owners {
     }
 
     /// The provider rule owning a word of `name` (`DATADOG_API_KEY`, `datadogApiKey`).
-    fn name_owner(&self, name: &[u8]) -> Option<usize> {
+    fn name_owners(&self, name: &[u8]) -> Option<&[usize]> {
         let mut words: Vec<Vec<u8>> = Vec::new();
         let mut word: Vec<u8> = Vec::new();
         for (i, &b) in name.iter().enumerate() {
@@ -129,7 +133,7 @@ impl Owners {
         self.names
             .iter()
             .find(|(n, _)| words.iter().any(|w| w == n.as_bytes()))
-            .map(|&(_, i)| i)
+            .map(|(_, owned)| owned.as_slice())
     }
 }
 
@@ -220,6 +224,7 @@ pub fn assess(
     secret: &[u8],
     name: Option<&[u8]>,
     owners: &Owners,
+    rules: &[Arc<Rule>],
 ) -> Option<Assessment> {
     let bits = entropy(secret);
     let shape = format!("entropy {bits:.1} bits/char, {} chars", secret.len());
@@ -253,9 +258,14 @@ pub fn assess(
         {
             return None;
         }
-        if owners.name_owner(name).is_some() {
-            // The provider's own rule saw this value and did not take it.
-            return None;
+        if let Some(owned) = owners.name_owners(name) {
+            // Named after a provider: the value must have that provider's shape. Its rules see
+            // it in the plainest assignment (their own context may be narrower than ours).
+            let provider = owned
+                .iter()
+                .filter_map(|&i| rules.get(i))
+                .find(|r| takes_value(r, name, secret))?;
+            reasons.push(format!("{} value shape", provider.provider));
         }
         strong_name = lname != b"key" && lname != b"\"key\"" && lname != b"'key'";
         let shown: String = String::from_utf8_lossy(&name[..name.len().min(48)]).into_owned();
@@ -298,6 +308,20 @@ pub fn assess(
     })
 }
 
+/// Whether `rule` accepts `secret` assigned to `name` as `name = "secret"`.
+fn takes_value(rule: &Rule, name: &[u8], secret: &[u8]) -> bool {
+    let Ok(regex) = rule.regex() else {
+        return false;
+    };
+    let probe = [name, b" = \"", secret, b"\""].concat();
+    regex.captures_iter(&probe).any(|caps| {
+        caps.name("secret")
+            .or_else(|| caps.get(1))
+            .or_else(|| caps.get(0))
+            .is_some_and(|m| m.as_bytes() == secret)
+    }) && rule.checksum.is_none_or(|c| c.accepts(secret))
+}
+
 fn checksum_reason(c: Checksum) -> String {
     format!("checksum: {} valid", c.as_str())
 }
@@ -322,8 +346,14 @@ mod tests {
         let owners = Owners::new(rules);
         let generic = rule("generic-secret-setting");
         let judge = |secret: &str, name: &str| {
-            assess(&generic, secret.as_bytes(), Some(name.as_bytes()), &owners)
-                .map(|a| a.confidence)
+            assess(
+                &generic,
+                secret.as_bytes(),
+                Some(name.as_bytes()),
+                &owners,
+                rules,
+            )
+            .map(|a| a.confidence)
         };
         let cases = [
             (
@@ -385,7 +415,7 @@ mod tests {
         let rules = builtin::rules().unwrap();
         let owners = Owners::new(rules);
         let github = rule("github-pat-classic");
-        let a = assess(&github, b"ghp_0123", None, &owners).unwrap();
+        let a = assess(&github, b"ghp_0123", None, &owners, rules).unwrap();
         assert_eq!(a.confidence, Confidence::High);
         assert_eq!(a.reasons[0], "checksum: github valid");
     }

@@ -598,7 +598,7 @@ impl Scanner {
             if !self.accepts(rule, secret) {
                 continue;
             }
-            let Some(assessment) = assess(rule, secret, name, &self.owners) else {
+            let Some(assessment) = assess(rule, secret, name, &self.owners, &self.rules) else {
                 continue;
             };
             if assessment.confidence < self.settings.min_confidence {
