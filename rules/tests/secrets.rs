@@ -570,3 +570,80 @@ fn a_text_without_keywords_compiles_no_regex() {
         .iter()
         .any(|r| r.id == "github-pat-classic" && r.is_compiled()));
 }
+
+/// A generated base62 value, different for every `seed` (not a real credential).
+fn random_value(seed: u64, len: usize) -> String {
+    let alphabet = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut x = seed.wrapping_mul(0x2545_f491_4f6c_dd1d) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            char::from(alphabet[(x % 62) as usize])
+        })
+        .collect()
+}
+
+#[test]
+fn findings_say_how_sure_they_are_and_why() {
+    let base = "[signatures]\nrequired = false\n";
+    let medium = policy_with(&[], base);
+    let low = policy_with(&[], &format!("{base}[secrets]\nmin_confidence = \"low\"\n"));
+    let strong = random_value(1, 28);
+    let weak = random_value(2, 12);
+    let token = github_token(9);
+    let text = format!("GH={token}\nAPP_SECRET={strong}\nAUTH_TOKEN={weak}\n");
+    let why = |f: &Finding| f.properties.get("why").cloned().unwrap_or_default();
+
+    let found = scan_text(&medium, "deploy/.env", &text, Allowed::Hide);
+    let lines: Vec<Option<u32>> = found.iter().map(|f| f.location.line).collect();
+    assert_eq!(
+        lines,
+        [Some(1), Some(2)],
+        "the weak value stays under medium"
+    );
+    let github = &found[0];
+    assert_eq!(github.properties["confidence"], "high");
+    assert!(
+        why(github).starts_with("checksum: github valid"),
+        "{}",
+        why(github)
+    );
+    let generic = &found[1];
+    assert_eq!(generic.properties["confidence"], "medium");
+    assert!(
+        why(generic).contains("keyword: APP_SECRET"),
+        "{}",
+        why(generic)
+    );
+    assert!(why(generic).contains("file: dotenv"), "{}", why(generic));
+
+    let found = scan_text(&low, "deploy/.env", &text, Allowed::Hide);
+    let weak_finding = found.iter().find(|f| f.location.line == Some(3));
+    let weak_finding = weak_finding.expect("min_confidence = low reports the weak value");
+    assert_eq!(weak_finding.properties["confidence"], "low");
+    assert!(
+        why(weak_finding).contains("too short"),
+        "{}",
+        why(weak_finding)
+    );
+}
+
+#[test]
+fn near_misses_of_a_provider_format_are_not_generic_findings() {
+    let policy = policy_with(
+        &[],
+        "[signatures]\nrequired = false\n[secrets]\nmin_confidence = \"low\"\n",
+    );
+    // A truncated GitHub token, and a value under a provider's name its rule does not accept.
+    let truncated = format!("GITHUB_TOKEN=ghp_{}\n", random_value(3, 20));
+    let datadog = format!("DATADOG_API_KEY={}\n", random_value(4, 40));
+    for text in [truncated, datadog] {
+        let found = scan_text(&policy, "ci.env", &text, Allowed::Hide);
+        assert!(found.is_empty(), "{text}: {:?}", rules_of(&found));
+    }
+    // The same value under a name no provider owns is a finding.
+    let plain = format!("BILLING_API_KEY={}\n", random_value(4, 40));
+    assert_eq!(scan_text(&policy, "ci.env", &plain, Allowed::Hide).len(), 1);
+}

@@ -11,11 +11,15 @@
 //! threshold, its checksum and the placeholder filter. Files stream through a bounded buffer
 //! with overlap, so a 2 GB file costs a few megabytes of memory.
 
+#[path = "confidence.rs"]
+pub mod confidence;
+
 use super::grams::Grams;
 use super::rule::{Rule, MAX_KEYWORD_LEN};
 use super::validate::{entropy, is_placeholder, looks_random};
 use crate::policy::{Confidence, Glob, SecretsPolicy};
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use confidence::{assess, Owners};
 use memchr::{memchr, memmem, memrchr};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
@@ -80,6 +84,10 @@ pub struct SecretMatch {
     /// A `vouch:allow` comment on the line (or `vouch:allow-next-line` on the one before) covers
     /// it, and the policy honours such comments.
     pub allowed_inline: bool,
+    /// How sure this finding is (its rule's confidence, adjusted for this value).
+    pub confidence: Confidence,
+    /// Why it fired: checksum, provider format, keyword, entropy (most telling first).
+    pub reasons: Vec<String>,
     secret: Vec<u8>,
 }
 
@@ -90,6 +98,7 @@ impl std::fmt::Debug for SecretMatch {
             .field("line", &self.line)
             .field("column", &self.column)
             .field("allowed_inline", &self.allowed_inline)
+            .field("confidence", &self.confidence)
             .field("secret", &self.redacted())
             .finish()
     }
@@ -191,6 +200,8 @@ pub struct Scanner {
     grams: Option<Grams>,
     /// Automaton pattern id → indexes into `rules`.
     by_pattern: Vec<Vec<u32>>,
+    /// Provider prefixes and names generic hits defer to.
+    owners: Owners,
     settings: Settings,
 }
 
@@ -260,7 +271,9 @@ impl Scanner {
                     .map_err(|e| format!("cannot compile the keyword prefilter: {e}"))?,
             )
         };
+        let owners = Owners::new(&rules);
         Ok(Scanner {
+            owners,
             rules,
             grams,
             automaton,
@@ -555,23 +568,26 @@ impl Scanner {
         };
         // The secret is the `secret` group, else the first group, else the whole match; a
         // pattern without groups needs no capture machinery.
-        let found: Vec<(usize, &[u8])> = if regex.captures_len() > 1 {
+        // A generic rule's `name` group is the setting the value was given to.
+        type Found<'w> = (usize, &'w [u8], Option<&'w [u8]>);
+        let found: Vec<Found<'_>> = if regex.captures_len() > 1 {
             regex
                 .captures_iter(window)
                 .filter_map(|caps| {
+                    let name = caps.name("name").map(|n| n.as_bytes());
                     caps.name("secret")
                         .or_else(|| caps.get(1))
                         .or_else(|| caps.get(0))
+                        .map(|m| (m.start(), m.as_bytes(), name))
                 })
-                .map(|m| (m.start(), m.as_bytes()))
                 .collect()
         } else {
             regex
                 .find_iter(window)
-                .map(|m| (m.start(), m.as_bytes()))
+                .map(|m| (m.start(), m.as_bytes(), None))
                 .collect()
         };
-        for (at, secret) in found {
+        for (at, secret, name) in found {
             if secret.is_empty() {
                 continue;
             }
@@ -582,6 +598,12 @@ impl Scanner {
             if !self.accepts(rule, secret) {
                 continue;
             }
+            let Some(assessment) = assess(rule, secret, name, &self.owners, &self.rules) else {
+                continue;
+            };
+            if assessment.confidence < self.settings.min_confidence {
+                continue;
+            }
             let line = lines.line_of(buf, pos);
             let ls = line_start(buf, pos);
             out.push(SecretMatch {
@@ -589,6 +611,8 @@ impl Scanner {
                 line,
                 column: u32::try_from(pos - ls + 1).unwrap_or(u32::MAX),
                 allowed_inline: self.settings.inline_allow && allowed_inline(buf, pos),
+                confidence: assessment.confidence,
+                reasons: assessment.reasons,
                 secret: secret.to_vec(),
             });
         }

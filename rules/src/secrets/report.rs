@@ -43,8 +43,8 @@ type Place = (Option<String>, String, u32);
 pub fn findings(mut found: Vec<Located>, baseline: &Baseline, allowed: Allowed) -> Vec<Finding> {
     // Most confident first so deduplication keeps the best rule for a secret.
     found.sort_by(|a, b| {
-        (b.found.rule.confidence, b.found.rule.checksum.is_some())
-            .cmp(&(a.found.rule.confidence, a.found.rule.checksum.is_some()))
+        (b.found.confidence, b.found.rule.checksum.is_some())
+            .cmp(&(a.found.confidence, a.found.rule.checksum.is_some()))
     });
     // Where findings already are, per (commit, path, line): byte ranges from the column.
     let mut taken: std::collections::HashMap<Place, Vec<(u32, u32)>> =
@@ -90,7 +90,8 @@ pub fn findings(mut found: Vec<Located>, baseline: &Baseline, allowed: Allowed) 
         )
         .at(location)
         .hint(remediation(&rule.provider))
-        .property("confidence", rule.confidence.as_str())
+        .property("confidence", m.confidence.as_str())
+        .property("why", why_text(&m.reasons, l.path()))
         .property("fingerprint", fingerprint)
         .property("redacted", m.redacted());
         if let Some(c) = rule.checksum {
@@ -116,6 +117,42 @@ pub fn findings(mut found: Vec<Located>, baseline: &Baseline, allowed: Allowed) 
             ))
     });
     out
+}
+
+/// The finding's reasons, with the kind of file it is in when that is known.
+fn why_text(reasons: &[String], path: &str) -> String {
+    let mut parts: Vec<String> = reasons.to_vec();
+    if let Some(kind) = file_kind(path) {
+        parts.push(format!("file: {kind}"));
+    }
+    parts.join("; ")
+}
+
+/// What kind of file `path` names, when its name says so (for a finding's reasons).
+fn file_kind(path: &str) -> Option<&'static str> {
+    let name = path
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(path)
+        .to_ascii_lowercase();
+    let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
+    Some(match (name.as_str(), ext) {
+        (n, _) if n == ".env" || n.starts_with(".env.") || ext == "env" => "dotenv",
+        ("dockerfile", _) | (_, "dockerfile") => "Dockerfile",
+        (_, "yml" | "yaml") => "YAML",
+        (_, "json") => "JSON",
+        (_, "xml" | "config" | "csproj") => "XML",
+        (_, "ini" | "cfg" | "conf" | "toml") => "INI-style config",
+        (_, "properties") => "Java properties",
+        (_, "tf" | "tfvars" | "hcl") => "Terraform",
+        (_, "sh" | "bash" | "zsh" | "ps1") => "shell script",
+        (_, "md" | "rst" | "txt" | "adoc") => "documentation",
+        (_, "pem" | "key") => "key file",
+        (_, "py" | "js" | "ts" | "go" | "java" | "cs" | "rb" | "php" | "rs" | "kt" | "swift") => {
+            "source code"
+        }
+        _ => return None,
+    })
 }
 
 /// A file too large to scan: reported, never silently skipped.

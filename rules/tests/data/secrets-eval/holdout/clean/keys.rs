@@ -1,0 +1,3 @@
+use p256::SecretKey;
+let key = SecretKey::random(&mut OsRng);
+let password_len = 32;

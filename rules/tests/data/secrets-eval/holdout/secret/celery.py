@@ -1,0 +1,1 @@
+broker_url = "amqps://orders:@@gen:b62:16@@@mq.acme.internal/orders"

@@ -1,0 +1,2 @@
+export PATH="$HOME/bin:$PATH"
+export DATADOG_API_KEY=@@gen:hex:32@@

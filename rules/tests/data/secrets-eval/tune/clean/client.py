@@ -1,0 +1,3 @@
+import os
+API_TOKEN = os.environ.get("API_TOKEN")
+password = getpass.getpass("Password: ")

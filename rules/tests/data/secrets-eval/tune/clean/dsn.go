@@ -1,0 +1,1 @@
+var dsn = fmt.Sprintf("postgres://%s:%s@%s/reports", user, pass, host)

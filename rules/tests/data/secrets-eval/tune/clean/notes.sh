@@ -1,0 +1,2 @@
+# Generate a token with: openssl rand -hex 32
+SECRET_KEY_BASE_LENGTH=64

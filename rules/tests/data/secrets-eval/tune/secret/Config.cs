@@ -1,0 +1,3 @@
+public class Config {
+    public const string ClientSecret = "@@gen:b64:40@@";
+}
