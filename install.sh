@@ -74,6 +74,8 @@ if [ "$mode" = test ]; then
   cargo clippy --workspace --all-targets --locked -- -D warnings
   cargo test --workspace --locked --no-fail-fast
   cargo run --quiet --locked -p vouch-hooks -- rules test
+  # Secret-scanning accuracy on the labelled corpus (prints recall and false-alarm rate).
+  VOUCH="${CARGO_TARGET_DIR:-target}/debug/vouch" MIN_RECALL=90 MAX_FALSE=2 scripts/eval-secrets.sh
   exit 0
 fi
 

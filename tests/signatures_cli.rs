@@ -494,3 +494,95 @@ fn keys_add_from_the_gpg_keyring_then_verify() {
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].0, "signatures.untrusted-identity");
 }
+
+/// `vouch check` judges as the server does — at push time — so a commit signed with a key that
+/// was retired after the commit's (self-chosen) date is refused by both; only an explicit
+/// `--clock commit-date` accepts it, and says it relied on the date. `vouch verify --keys`
+/// audits the same history against keys held outside the repository.
+#[test]
+fn check_judges_at_push_time_and_verify_audits_with_outside_keys() {
+    let r = Repo::new();
+    let alice = r.key("alice");
+    let pubkey = alice.with_extension("pub").display().to_string();
+    write_policy(&r, "[signatures]\nrequired = true\n");
+    r.vouch_ok(&["keys", "add", &pubkey, "--identity", "alice@example.com"]);
+    r.git(&["add", ".vouch"]);
+    r.commit("policy", Some(&alice), "alice@example.com");
+    let fp = {
+        let out = check(
+            r.home
+                .command("ssh-keygen", &r.root)
+                .args(["-lf", &pubkey]),
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .to_string()
+    };
+    let text = std::fs::read_to_string(r.root.join(".vouch/policy.toml")).unwrap();
+    write_policy(
+        &r,
+        &format!("{text}\n[[signatures.retired]]\nkey = \"{fp}\"\nsince = \"2021-01-01\"\n"),
+    );
+    r.git(&["add", ".vouch"]);
+    r.commit("retire alice's key", Some(&alice), "alice@example.com");
+    // A commit dated before the retirement, made now with the retired key.
+    r.git(&["branch", "base"]);
+    let dated = {
+        let mut cmd = r.home.command("git", &r.root);
+        cmd.env("GIT_COMMITTER_DATE", "2020-06-01T00:00:00Z")
+            .env("GIT_AUTHOR_DATE", "2020-06-01T00:00:00Z")
+            .args(["-c", "user.email=alice@example.com", "-c"])
+            .arg(format!("user.signingkey={}", alice.display()))
+            .args(["commit", "-q", "--allow-empty", "-S", "-m", "backdated"]);
+        check(&mut cmd);
+        r.git(&["rev-parse", "HEAD"])
+    };
+
+    let at_push = r.vouch(&["check", "base..HEAD", "--into", "base", "--format", "json"]);
+    assert_eq!(at_push.status.code(), Some(1));
+    assert!(
+        rules(&at_push.stdout).contains(&("signatures.retired-key".into(), dated.clone())),
+        "{}",
+        String::from_utf8_lossy(&at_push.stdout)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&at_push.stdout).unwrap();
+    assert_eq!(v["clock"]["basis"], "push-time");
+
+    let by_date = r.vouch(&[
+        "check",
+        "base..HEAD",
+        "--into",
+        "base",
+        "--clock",
+        "commit-date",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(by_date.status.code(), Some(0));
+    assert!(rules(&by_date.stdout)
+        .contains(&("signatures.relied-on-commit-date".into(), dated.clone())));
+
+    // An auditor holding only alice's key judges the whole history with it, not with the
+    // repository's own (and here retiring) policy.
+    let keys = r.keys.join("audit");
+    std::fs::create_dir(&keys).unwrap();
+    std::fs::write(
+        keys.join("allowed_signers"),
+        format!("alice@example.com {}", std::fs::read_to_string(&pubkey).unwrap()),
+    )
+    .unwrap();
+    let audit = r.vouch(&["verify", "--keys", keys.to_str().unwrap(), "HEAD"]);
+    assert_eq!(
+        audit.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&audit.stdout)
+    );
+    let empty = r.keys.join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let refused = r.vouch(&["verify", "--keys", empty.to_str().unwrap(), "HEAD"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("no `allowed_signers` file"));
+}

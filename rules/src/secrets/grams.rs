@@ -319,7 +319,10 @@ impl Grams {
     }
 
     /// Two-byte keywords starting at `i` or `i + 1`.
-    #[allow(clippy::too_many_arguments)]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the prefilter's innermost step, inlined: its tables and cursor stay in registers as separate arguments"
+    )]
     #[inline(always)]
     fn step_short(
         &self,

@@ -20,9 +20,12 @@
 pub mod baseline;
 pub mod builtin;
 mod check;
+pub mod confidence;
 pub mod engine;
 mod grams;
 pub mod history;
+mod parse;
+mod precheck;
 pub mod report;
 pub mod rule;
 pub mod validate;

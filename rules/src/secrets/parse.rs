@@ -1,7 +1,7 @@
 //! Reading rule files: the TOML format (built-in families and `.vouch/secrets.toml`), parsed and
 //! validated once. Every error names file:line:column and says how to fix it.
 
-use super::{compile, Rule, MAX_KEYWORD_LEN};
+use super::rule::{compile, Rule, MAX_KEYWORD_LEN};
 use crate::policy::{error::did_you_mean, Confidence, PolicyError, Position};
 use crate::secrets::validate::Checksum;
 use serde::Deserialize;

@@ -5,16 +5,11 @@
 //! hit needs it, so a scan that hits no keyword compiles nothing. Custom rules compile at load so
 //! a broken pattern is reported where it is written.
 
-#[path = "parse.rs"]
-mod parse;
-#[path = "precheck.rs"]
-mod precheck;
-
-pub use parse::{parse_rules, Compile};
+pub use super::parse::{parse_rules, Compile};
 
 use super::validate::Checksum;
 use crate::policy::{Confidence, PolicyError, Position};
-use precheck::Precheck;
+use super::precheck::Precheck;
 use regex::bytes::{Regex, RegexBuilder};
 use std::sync::OnceLock;
 
