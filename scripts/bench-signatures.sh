@@ -14,6 +14,7 @@
 #   FORMATS="ssh openpgp rsa4096" to choose the repositories (default all three).
 #   VOUCH=path/to/vouch to use a given binary; otherwise `cargo build --release -p vouch-hooks`.
 #   GIT_SAMPLE=N commits for the git side (default 300; git is slow).
+#   BASELINE=path/to/older/vouch to time another build on the same repositories (before/after).
 set -euo pipefail
 
 N=${1:-3000}
@@ -85,7 +86,7 @@ make_repo() {
 best() {
   local best_wall=999999 best_cpu=999999 line wall cpu
   for _ in 1 2 3; do
-    line=$( { TIMEFORMAT='%R %U %S'; time "$@" >/dev/null 2>&1; } 2>&1 | tail -1 )
+    line=$( { TIMEFORMAT='%R %U %S'; time "$@" >/dev/null 2>&1 || true; } 2>&1 | tail -1 )
     wall=$(awk '{ print $1 }' <<<"$line")
     cpu=$(awk '{ print $2 + $3 }' <<<"$line")
     best_wall=$(awk -v a="$best_wall" -v b="$wall" 'BEGIN { print (b < a) ? b : a }')
@@ -107,6 +108,11 @@ for format in $FORMATS; do
   "$VOUCH" verify HEAD >/dev/null 2>&1 || { echo "vouch verify failed on the $format repository" >&2; "$VOUCH" verify HEAD | head -20; exit 1; }
   read -r s1 c1 < <(best env RAYON_NUM_THREADS=1 "$VOUCH" verify HEAD)
   read -r sn _ < <(best "$VOUCH" verify HEAD)
+  if [[ -n "${BASELINE:-}" ]]; then
+    # An older build may call some of these commits bad: it is timed whatever it says.
+    read -r b1 _ < <(best env RAYON_NUM_THREADS=1 "$BASELINE" verify HEAD)
+    read -r bn _ < <(best "$BASELINE" verify HEAD)
+  fi
   sample=$((GIT_SAMPLE < total ? GIT_SAMPLE : total))
   # git's own letter per commit (one gpg or ssh-keygen per commit): the yardstick.
   t0=$(now); git log --format=%G? -n "$sample" >/dev/null 2>&1; t1=$(now)
@@ -123,6 +129,10 @@ for format in $FORMATS; do
   printf '%-8s %-34s %10.3f %12s\n' "$format" "vouch verify (1 thread)" "$s1" "$r1"
   printf '%-8s %-34s %10.3f %12s\n' "$format" "  same, by CPU time (user+sys)" "$c1" "$(rate "$total" "$c1")"
   printf '%-8s %-34s %10.3f %12s\n' "$format" "vouch verify ($(nproc) threads)" "$sn" "$rn"
+  if [[ -n "${BASELINE:-}" ]]; then
+    printf '%-8s %-34s %10.3f %12s\n' "$format" "baseline verify (1 thread)" "$b1" "$(rate "$total" "$b1")"
+    printf '%-8s %-34s %10.3f %12s\n' "$format" "baseline verify ($(nproc) threads)" "$bn" "$(rate "$total" "$bn")"
+  fi
   printf '%-8s %-34s %10.3f %12s\n' "$format" "git log --format=%G? ($sample)" "$sg" "$rg"
   printf '%-8s %-34s %10.3f %12s\n' "$format" "git log --show-signature ($sample)" "$sl" "$rl"
   printf '%-8s %-34s %10.3f %12s\n' "$format" "git verify-commit ($vc_sample)" "$sv" "$rv"
