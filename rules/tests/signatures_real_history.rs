@@ -139,6 +139,9 @@ fn pre_2021_web_flow_commits_are_good_with_a_note() {
         &[(".vouch/keys/web-flow.asc", keys.clone())],
     );
     let trust = signatures::load(&policy).unwrap();
+    // Two certificates (2017 and 2024 keys), one e-mail: listed once, both keys kept.
+    assert_eq!(trust.pgp[0].identities, ["noreply@github.com"]);
+    assert_eq!(trust.pgp[0].keys.len(), 2);
 
     for &(file, id) in WEB_FLOW {
         let raw = data(file);
@@ -351,5 +354,25 @@ fn a_v6_signature_with_a_wrong_hash_prefix_is_bad() {
         SigStatus::Bad,
         "RFC 9580 requires rejecting it: {}",
         v.reason
+    );
+}
+
+#[test]
+fn one_e_mail_in_several_user_ids_is_one_identity() {
+    let lab = Lab::new();
+    let home = lab.gnupg.clone();
+    let fpr = lab.gpg_key(&home, "Alice <alice@example.com>", "ed25519", "0", None);
+    lab.gpg(
+        &home,
+        &["--quick-add-uid", &fpr, "Alice at Work <alice@example.com>"],
+    );
+    lab.gpg(
+        &home,
+        &["--quick-add-uid", &fpr, "Alice <alice@home.example>"],
+    );
+    let certs = signatures::openpgp::parse_certificates(&lab.export(&home, &fpr)).unwrap();
+    assert_eq!(
+        certs[0].identities,
+        ["alice@example.com", "alice@home.example"]
     );
 }
