@@ -45,7 +45,7 @@ fn data(name: &str) -> Vec<u8> {
 
 /// Rewrite the signature packet in a commit's `gpgsig` header, re-armoured without the optional
 /// checksum line (RFC 9580 §6.1: gpg and rPGP accept armour without it).
-fn edit_signature(raw: &str, edit: impl Fn(&mut Vec<u8>)) -> String {
+fn edit_signature(raw: &str, edit: impl Fn(&mut [u8])) -> String {
     let lines: Vec<&str> = raw.split('\n').collect();
     let start = lines.iter().position(|l| l.starts_with("gpgsig ")).unwrap();
     let end = start
@@ -105,7 +105,7 @@ fn quick_check_at(packet: &[u8]) -> usize {
     }
 }
 
-fn flip_quick_check(blob: &mut Vec<u8>) {
+fn flip_quick_check(blob: &mut [u8]) {
     let at = quick_check_at(blob);
     blob[at] ^= 0xff;
     blob[at + 1] ^= 0x5a;

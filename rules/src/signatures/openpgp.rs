@@ -411,7 +411,7 @@ fn names_key(sig: &Signature, key: &impl KeyDetails) -> bool {
         return true;
     }
     let (id, fp) = (key.legacy_key_id(), key.fingerprint());
-    ids.iter().any(|&k| k == &id) || fps.iter().any(|&f| f == &fp)
+    ids.contains(&&id) || fps.contains(&&fp)
 }
 
 /// The bytes a v4 signature's hash covers: the data (line endings normalised for a text
