@@ -11,20 +11,35 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = cli::parse();
-    init_tracing(cli.verbose);
+    init_tracing(cli.verbose, log_colour(cli.color));
     match cmd::run(cli) {
         Ok(code) => code.into(),
         Err(err) => exit::report(&err).into(),
     }
 }
 
-fn init_tracing(verbose: u8) {
+/// Whether log lines on stderr carry colour: the `--color` choice, with `auto` meaning stderr is a
+/// terminal and NO_COLOR is unset. Without this, escape codes land in files and CI logs.
+fn log_colour(choice: output::ColorArg) -> bool {
+    use std::io::IsTerminal;
+    match choice {
+        output::ColorArg::Always => true,
+        output::ColorArg::Never => false,
+        output::ColorArg::Auto => {
+            std::io::stderr().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
+}
+
+fn init_tracing(verbose: u8, ansi: bool) {
     // Hooks run on every commit: skip parsing filter directives unless asked for.
     if verbose == 0 && std::env::var_os("VOUCH_LOG").is_none() {
         tracing_subscriber::fmt()
             .with_max_level(tracing::Level::WARN)
             .with_writer(std::io::stderr)
             .with_target(false)
+            .with_ansi(ansi)
             .without_time()
             .init();
         return;
@@ -40,6 +55,7 @@ fn init_tracing(verbose: u8) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)
+        .with_ansi(ansi)
         .without_time()
         .init();
 }

@@ -4,7 +4,7 @@
 //! key's fingerprint, the signer and, when the time mattered, which time was used.
 
 use super::allowed_signers::AllowedSigner;
-use super::openpgp::{PgpKey, PgpSignature};
+use super::openpgp::{PgpKey, PgpSignature, Verified};
 use super::payload::{self, Format, Signed};
 use super::ssh::{self, SigningKey};
 use super::trust::{PgpSigner, Trust};
@@ -141,6 +141,10 @@ pub struct Verification {
     /// it would get this status instead.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub at_now: Option<SigStatus>,
+    /// What the reader should know about a signature that verified: an OpenPGP v4 signature's
+    /// wrong hash-prefix field, ignored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl Verification {
@@ -156,6 +160,7 @@ impl Verification {
             judged_at,
             time_basis: basis,
             at_now: None,
+            note: None,
         }
     }
 }
@@ -234,6 +239,7 @@ enum Checked<'t> {
     Pgp {
         signer: &'t PgpSigner,
         key: &'t PgpKey,
+        verified: Verified,
     },
 }
 
@@ -325,8 +331,14 @@ fn check_pgp<'t>(trust: &'t Trust, signed: &Signed) -> Checked<'t> {
     let mut last_error = String::new();
     for &(signer, key) in &keys {
         match sig.verify(key, &signed.payload) {
-            Ok(()) => return Checked::Pgp { signer, key },
-            Err(e) => last_error = e,
+            Ok(verified) => {
+                return Checked::Pgp {
+                    signer,
+                    key,
+                    verified,
+                }
+            }
+            Err(e) => last_error = e.to_string(),
         }
     }
     Checked::Failed(
@@ -415,7 +427,17 @@ impl Checked<'_> {
                 v
             }
             Checked::Ssh { key, lines } => judge_ssh(policy, subject, key, lines, time, basis),
-            Checked::Pgp { signer, key } => judge_pgp(policy, subject, signer, key, time, basis),
+            Checked::Pgp {
+                signer,
+                key,
+                verified,
+            } => {
+                let mut v = judge_pgp(policy, subject, signer, key, time, basis);
+                v.note = verified
+                    .hash_prefix
+                    .map(|p| format!("the signature verifies; {}", p.describe()));
+                v
+            }
         }
     }
 }

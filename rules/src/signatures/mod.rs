@@ -315,10 +315,13 @@ pub fn findings_with(
                 ),
                 None,
             ),
-            None if !report_good => return Vec::new(),
+            None if !report_good && v.note.is_none() => return Vec::new(),
             None => (
                 Severity::Note,
-                format!("{what} is signed{by}, good at {when}"),
+                match &v.note {
+                    Some(note) => format!("{what} is signed{by}, good at {when}: {note}"),
+                    None => format!("{what} is signed{by}, good at {when}"),
+                },
                 None,
             ),
         },
@@ -428,6 +431,9 @@ pub fn findings_with(
     }
     if let Some(s) = v.signer.as_ref().filter(|s| !s.is_empty()) {
         f = f.property("signer", s.clone());
+    }
+    if let Some(note) = &v.note {
+        f = f.property("note", note.clone());
     }
     vec![f]
 }

@@ -137,7 +137,13 @@ pub fn load(policy: &Policy) -> Result<Trust, PolicyError> {
             keys: Vec::new(),
         };
         for cert in certs {
-            signer.identities.extend(cert.identities);
+            // Several certificates in one file usually share the signer's e-mail (GitHub's
+            // web-flow file: the 2017 key and the 2024 key, both noreply@github.com).
+            for id in cert.identities {
+                if !signer.identities.contains(&id) {
+                    signer.identities.push(id);
+                }
+            }
             signer.keys.extend(cert.keys);
         }
         pgp.push(signer);
