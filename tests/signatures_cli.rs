@@ -509,11 +509,7 @@ fn check_judges_at_push_time_and_verify_audits_with_outside_keys() {
     r.git(&["add", ".vouch"]);
     r.commit("policy", Some(&alice), "alice@example.com");
     let fp = {
-        let out = check(
-            r.home
-                .command("ssh-keygen", &r.root)
-                .args(["-lf", &pubkey]),
-        );
+        let out = check(r.home.command("ssh-keygen", &r.root).args(["-lf", &pubkey]));
         String::from_utf8_lossy(&out.stdout)
             .split_whitespace()
             .nth(1)
@@ -570,7 +566,10 @@ fn check_judges_at_push_time_and_verify_audits_with_outside_keys() {
     std::fs::create_dir(&keys).unwrap();
     std::fs::write(
         keys.join("allowed_signers"),
-        format!("alice@example.com {}", std::fs::read_to_string(&pubkey).unwrap()),
+        format!(
+            "alice@example.com {}",
+            std::fs::read_to_string(&pubkey).unwrap()
+        ),
     )
     .unwrap();
     let audit = r.vouch(&["verify", "--keys", keys.to_str().unwrap(), "HEAD"]);

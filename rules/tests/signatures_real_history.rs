@@ -19,7 +19,7 @@ use pgp::crypto::hash::HashAlgorithm;
 use pgp::types::{KeyVersion, Password};
 use signatures_lab::{at_push, policy, Lab};
 use std::path::Path;
-use vouch_rules::change::{Change, Point, RefUpdate, Stamp, UpdateKind};
+use vouch_rules::change::{Change, RefUpdate, Stage, Stamp, UpdateKind};
 use vouch_rules::finding::Severity;
 use vouch_rules::signatures::{self, Clock, SigStatus, Subject, TimeBasis, Verification};
 
@@ -182,7 +182,8 @@ fn pre_2021_web_flow_commits_are_good_with_a_note() {
         );
 
         // The note reaches the findings even when good objects are not listed.
-        let mut change = Change::new(Point::Cli, commit.committer.time);
+        let mut change = Change::new(Stage::Push, commit.committer.time);
+        change.clock = vouch_rules::change::Clock::CommitDate;
         change.updates.push(RefUpdate {
             name: "refs/heads/main".into(),
             old: None,
@@ -191,7 +192,9 @@ fn pre_2021_web_flow_commits_are_good_with_a_note() {
             commits: vec![commit.clone()],
             tags: Vec::new(),
         });
-        let findings = signatures::judge_change(&trust, &policy.signatures, &change);
+        let judged = signatures::judge_change(&trust, &policy.signatures, &change, false);
+        assert_eq!(judged.records[0].status, "good", "{file}");
+        let findings = judged.findings;
         assert_eq!(findings.len(), 1, "{file}: {findings:?}");
         assert_eq!(findings[0].severity, Severity::Note, "{file}");
         assert!(findings[0]

@@ -11,12 +11,12 @@
 //! threshold, its checksum and the placeholder filter. Files stream through a bounded buffer
 //! with overlap, so a 2 GB file costs a few megabytes of memory.
 
+use super::confidence::{assess, Owners};
 use super::grams::Grams;
 use super::rule::{Rule, MAX_KEYWORD_LEN};
 use super::validate::{entropy, is_placeholder, looks_random};
 use crate::policy::{Confidence, Glob, SecretsPolicy};
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
-use super::confidence::{assess, Owners};
 use memchr::{memchr, memmem, memrchr};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};

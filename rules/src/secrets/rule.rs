@@ -7,9 +7,9 @@
 
 pub use super::parse::{parse_rules, Compile};
 
+use super::precheck::Precheck;
 use super::validate::Checksum;
 use crate::policy::{Confidence, PolicyError, Position};
-use super::precheck::Precheck;
 use regex::bytes::{Regex, RegexBuilder};
 use std::sync::OnceLock;
 
@@ -39,8 +39,8 @@ pub struct Rule {
     pub negatives: Vec<String>,
     /// Where the rule is written: `file:line`.
     pub defined_at: String,
-    regex: OnceLock<Result<Regex, String>>,
-    precheck: OnceLock<Option<Precheck>>,
+    pub(super) regex: OnceLock<Result<Regex, String>>,
+    pub(super) precheck: OnceLock<Option<Precheck>>,
 }
 
 impl std::fmt::Debug for Rule {
