@@ -13,24 +13,9 @@ use vouch_rules::policy::{Policy, PolicyFiles};
 use vouch_rules::report::{render, Format, TextOptions};
 use vouch_rules::secrets::engine::Settings;
 use vouch_rules::secrets::report::{findings, Allowed, Located};
-use vouch_rules::secrets::validate::crc32_check;
 use vouch_rules::secrets::{self, history, Baseline, FileScan, Scanner};
 use vouch_rules::{CheckOutcome, Finding, Location, Verdict};
-
-/// A GitHub classic token with a valid checksum, different for every `seed`.
-fn github_token(seed: u64) -> String {
-    let alphabet = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    let payload: String = (0..30)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            char::from(alphabet[(x % 62) as usize])
-        })
-        .collect();
-    format!("ghp_{payload}{}", crc32_check(payload.as_bytes()))
-}
+use vouch_testkit::github_token;
 
 fn builtin_scanner() -> Scanner {
     secrets::load(&Policy::builtin()).unwrap()

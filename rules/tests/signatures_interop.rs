@@ -18,12 +18,7 @@ use vouch_rules::signatures::{self, SigStatus};
 /// Flip one byte near the end of the signature (inside the signature value itself).
 fn tamper_signature(raw: &str) -> String {
     let lines: Vec<&str> = raw.split('\n').collect();
-    let start = lines.iter().position(|l| l.starts_with("gpgsig ")).unwrap();
-    let end = start
-        + lines[start..]
-            .iter()
-            .position(|l| l.starts_with(" -----END"))
-            .unwrap();
+    let (start, end) = signatures_lab::gpgsig_lines(&lines);
     let begin = lines[start].trim_start_matches("gpgsig ");
     let body: String = lines[start + 1..end]
         .iter()

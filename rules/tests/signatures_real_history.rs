@@ -47,12 +47,7 @@ fn data(name: &str) -> Vec<u8> {
 /// checksum line (RFC 9580 §6.1: gpg and rPGP accept armour without it).
 fn edit_signature(raw: &str, edit: impl Fn(&mut [u8])) -> String {
     let lines: Vec<&str> = raw.split('\n').collect();
-    let start = lines.iter().position(|l| l.starts_with("gpgsig ")).unwrap();
-    let end = start
-        + lines[start..]
-            .iter()
-            .position(|l| l.starts_with(" -----END"))
-            .unwrap();
+    let (start, end) = signatures_lab::gpgsig_lines(&lines);
     let body: String = lines[start + 1..end]
         .iter()
         .map(|l| l.trim())

@@ -301,3 +301,17 @@ pub fn verify(lab: &Lab, policy: &Policy, id: &str, clock: Clock) -> Verificatio
     let trust = trust(policy);
     signatures::verify_commit(&trust, &policy.signatures, &lab.read_commit(id), clock)
 }
+
+/// The first and last line (the ` -----END` one) of the `gpgsig` header in a commit's lines.
+pub fn gpgsig_lines(lines: &[&str]) -> (usize, usize) {
+    let start = lines
+        .iter()
+        .position(|l| l.starts_with("gpgsig "))
+        .expect("a gpgsig header");
+    let end = start
+        + lines[start..]
+            .iter()
+            .position(|l| l.starts_with(" -----END"))
+            .expect("the end of the signature");
+    (start, end)
+}
