@@ -678,10 +678,23 @@ fn the_engine_decides_who_signed_and_records_each_approval() {
         verdict.findings().collect::<Vec<_>>()
     );
 
+    // With every check, review takes the signers the signatures check recorded: same answer.
+    let all = Engine::new(policy.clone()).evaluate(&change_of(pr.clone()));
+    let review = all.checks.iter().find(|c| c.check == "review").unwrap();
+    assert_eq!(review.status, Status::Pass, "{:#?}", review.findings);
+    assert!(all
+        .evidence
+        .signatures
+        .iter()
+        .any(|r| r.object == HEAD && r.signer.as_deref() == Some("vouch-bot")));
+
     // The same commit with its signature made by another trusted key: sam committed it.
     pr.commits[1].signed_by = Some("sam@acme.example");
     let verdict = judge(&policy, pr.clone());
     assert!(!verdict.passed());
+    let all = Engine::new(policy.clone()).evaluate(&change_of(pr.clone()));
+    let review = all.checks.iter().find(|c| c.check == "review").unwrap();
+    assert_eq!(review.status, Status::Fail);
     let record = verdict.evidence.review.as_ref().unwrap();
     assert_eq!(record.pull_request, 7);
     assert_eq!(record.required_approvals, 1);

@@ -77,7 +77,7 @@ impl Check for Review {
             .map_err(|e| CheckError(format!("cannot load CODEOWNERS: {e}")))?;
         let trust = signatures::signers(&self.trust, policy)
             .map_err(|e| CheckError(format!("cannot load the signers: {e}")))?;
-        let facts = Facts::gather(pr, change, trust, policy);
+        let facts = Facts::gather(pr, change, trust, policy, evidence);
         let (findings, record) = evaluate(&policy.review, owners, &facts);
         evidence.review = Some(record);
         Ok(findings)
@@ -115,8 +115,22 @@ pub(crate) struct Facts<'a> {
 }
 
 impl<'a> Facts<'a> {
-    fn gather(pr: &'a PullRequest, change: &'a Change, trust: &Trust, policy: &Policy) -> Self {
+    /// `evidence` holds what the signatures check already verified in this evaluation; a commit
+    /// it has no record of (the check was skipped, or review runs alone) is verified here.
+    fn gather(
+        pr: &'a PullRequest,
+        change: &'a Change,
+        trust: &Trust,
+        policy: &Policy,
+        evidence: &Evidence,
+    ) -> Self {
         let clock = signatures::clock_for(change);
+        let judged: std::collections::HashMap<&str, &crate::verdict::SignatureRecord> = evidence
+            .signatures
+            .iter()
+            .filter(|r| r.kind == "commit")
+            .map(|r| (r.object.as_str(), r))
+            .collect();
         let mut paths = BTreeSet::new();
         let commits = change
             .commits()
@@ -125,15 +139,23 @@ impl<'a> Facts<'a> {
                 for file in &commit.files {
                     paths.insert(clean_path(&file.path));
                 }
-                let v = signatures::verify_commit(trust, &policy.signatures, commit, clock);
+                let verified_signer = match judged.get(commit.id.as_str()) {
+                    Some(r) => (r.status == signatures::SigStatus::Good.as_str())
+                        .then(|| r.signer.clone())
+                        .flatten(),
+                    None => {
+                        let v = signatures::verify_commit(trust, &policy.signatures, commit, clock);
+                        (v.status == signatures::SigStatus::Good)
+                            .then_some(v.signer)
+                            .flatten()
+                    }
+                };
                 CommitFacts {
                     id: &commit.id,
                     author: &commit.author,
                     committer: &commit.committer,
                     co_authors: &commit.co_authors,
-                    verified_signer: (v.status == signatures::SigStatus::Good)
-                        .then_some(v.signer)
-                        .flatten(),
+                    verified_signer,
                 }
             })
             .collect();

@@ -169,7 +169,9 @@ pub fn scan_commits(
                     })?;
                     let content = blob.content();
                     bytes.fetch_add(content.len() as u64, Ordering::Relaxed);
-                    exact = is_binary(content) || {
+                    // Binary to both the scanner and git (most images, archives): the hooks
+                    // skip it too. Only a blob the two judge differently needs git's answer.
+                    exact = (is_binary(content) && !blob.is_binary()) || {
                         let scan = scanner.scan_bytes(content, 1);
                         !scan.matches.is_empty() || !scan.broken_rules.is_empty()
                     };

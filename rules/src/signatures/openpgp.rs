@@ -315,21 +315,20 @@ impl PgpSignature {
         payload: &[u8],
     ) -> Result<Verified, VerifyError> {
         let sig = &self.signature;
+        let by_rpgp = || {
+            sig.verify(key, payload)
+                .map(|()| Verified::default())
+                .map_err(|e| VerifyError::Rejected(e.to_string()))
+        };
         let v4 = sig.config().filter(|c| c.version() == SignatureVersion::V4);
         let (Some(config), Some(stated), Some(value)) =
             (v4, sig.signed_hash_value(), sig.signature())
         else {
             // v6 (must reject a wrong hash prefix), v2/v3 and unknown versions: rPGP's own rules.
-            return sig
-                .verify(key, payload)
-                .map(|()| Verified::default())
-                .map_err(|e| VerifyError::Rejected(e.to_string()));
+            return by_rpgp();
         };
         if config.pub_alg.is_pqc() {
-            return sig
-                .verify(key, payload)
-                .map(|()| Verified::default())
-                .map_err(|e| VerifyError::Rejected(e.to_string()));
+            return by_rpgp();
         }
         // The checks rPGP makes before hashing, for v4.
         if key.version() == KeyVersion::V6 {
