@@ -208,6 +208,9 @@ pub struct Change {
     /// The pull request being judged (the bot, `vouch review`): forge facts only; its commits
     /// are [`Change::updates`]' commits.
     pub pull_request: Option<PullRequest>,
+    /// The change is a merge queue group the forge built (`merge_group`): like a pull request,
+    /// no one pushes it; the forge moves the branch once the checks pass.
+    pub merge_group: bool,
 }
 
 /// A commit message not yet committed (the commit-msg hook).
@@ -232,6 +235,7 @@ impl Change {
             staged: Vec::new(),
             message: None,
             pull_request: None,
+            merge_group: false,
         }
     }
 
