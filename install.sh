@@ -39,6 +39,9 @@ cd "$(dirname "$0")"
 # System packages: a C compiler for libgit2, pkg-config, git itself, and the reference tools the
 # tests compare against (gpg, ssh-keygen).
 packages=(build-essential pkg-config git gnupg openssh-client ca-certificates)
+# The tests also start a real PostgreSQL (the bot's shared queue) and make RSA keys for the
+# GitHub App with openssl.
+if [ "$mode" = test ]; then packages+=(postgresql openssl); fi
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
   for p in "${packages[@]}"; do
