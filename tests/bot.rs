@@ -17,8 +17,8 @@ fn alice_pull(w: &World, file: &str) -> String {
     w.write(file, "hello\n");
     let alice = w.alice.clone();
     w.commit_as(&alice, "Add a file", true);
-    let head = w.open_pull(1, &alice, &[&alice]);
-    head
+
+    w.open_pull(1, &alice, &[&alice])
 }
 
 fn opened(w: &World, head: &str) {

@@ -56,9 +56,8 @@ impl Metrics {
         registry.register("queue_depth", "Jobs queued or running", queue_depth.clone());
         let jobs = Family::<JobLabels, Counter>::default();
         registry.register("jobs", "Jobs finished, by outcome", jobs.clone());
-        let job_seconds = Histogram::new(
-            [0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0].into_iter(),
-        );
+        let job_seconds =
+            Histogram::new([0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0]);
         registry.register(
             "job_duration_seconds",
             "Time from claiming a job to its check run being written",

@@ -238,7 +238,7 @@ fn judge_annotation(i: usize, a: &Value, p: &mut Problems) {
     let line = |key: &str| map.get(key).and_then(Value::as_u64);
     let (start, end) = (line("start_line"), line("end_line"));
     for (key, v) in [("start_line", start), ("end_line", end)] {
-        if !v.is_some_and(|n| n >= 1) {
+        if v.is_none_or(|n| n < 1) {
             p.refused
                 .push(format!("{at}.{key} must be a line number from 1"));
         }

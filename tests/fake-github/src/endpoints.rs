@@ -147,7 +147,7 @@ pub(crate) async fn answer(ctx: &Ctx<'_>, route: &Route, body: Option<&Value>) -
                 .map(|(_, p)| p.clone())
                 .collect();
             // GitHub's default order: newest first.
-            pulls.sort_by(|a, b| b.number.cmp(&a.number));
+            pulls.sort_by_key(|p| std::cmp::Reverse(p.number));
             ctx.list(pulls.iter().map(|p| sh.pull(&r, p, false)).collect())
         }
         Route::Pull {
@@ -468,7 +468,7 @@ async fn check_runs_for_ref(ctx: &Ctx<'_>, owner: &str, name: &str, git_ref: &st
         .filter(|c| status.as_ref().is_none_or(|s| *s == c.status))
         .cloned()
         .collect();
-    runs.sort_by(|a, b| b.id.cmp(&a.id));
+    runs.sort_by_key(|r| std::cmp::Reverse(r.id));
     if filter != "all" {
         let mut seen = std::collections::HashSet::new();
         runs.retain(|c| seen.insert(c.name.clone()));

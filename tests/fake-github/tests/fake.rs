@@ -1,5 +1,7 @@
 //! The fake against a real HTTP client and the real git CLI, with an RSA key made by openssl.
 
+#![allow(clippy::unwrap_used)]
+
 use base64::Engine as _;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
