@@ -65,7 +65,10 @@ fn clock(text: &str) -> anyhow::Result<Clock> {
 /// The update to judge: (old, new, commits to leave out).
 fn update_of(repo: &Repository, spec: &str) -> anyhow::Result<(Option<Oid>, Oid, Vec<Oid>)> {
     let bad = |e: vouch_rules::change::range::RangeError| {
-        UsageError::new(e.to_string()).hint("give `A..B` or one revision, e.g. `origin/main..HEAD`")
+        let hint = e
+            .hint()
+            .unwrap_or("give `A..B` or one revision, e.g. `origin/main..HEAD`");
+        UsageError::new(e.to_string()).hint(hint)
     };
     let range = Revisions::parse(repo, spec).map_err(bad)?;
     let tip = |id: Oid| commit_of(repo, id).map_err(bad);

@@ -66,6 +66,11 @@ pub struct FileChange {
     pub new_blob: Option<ObjectId>,
     /// True when either side is binary (git's heuristic); binary files carry no hunks.
     pub binary: bool,
+    /// The new blob's size when it is text (no NUL in its first 8 KiB) but larger than git's
+    /// diff engine reads line by line ([`crate::policy::MAX_SCANNED_FILE_BYTES`]): its added
+    /// lines are unknown, so the secrets check reports it as not scanned.
+    #[serde(skip)]
+    pub too_large: Option<u64>,
     /// Added lines; empty when diffs were not gathered.
     #[serde(skip)]
     pub hunks: Vec<Hunk>,
