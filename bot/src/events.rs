@@ -63,8 +63,56 @@ impl<'a> Reader<'a> {
         self.number("/installation/id")
     }
     fn repo(&self) -> Result<&'a str, PayloadError> {
-        self.need("/repository/full_name")
+        let name = self.need("/repository/full_name")?;
+        if valid_full_name(name) {
+            Ok(name)
+        } else {
+            Err(self.bad(format!("/repository/full_name {name:?} is not OWNER/NAME")))
+        }
     }
+    /// A commit id: 40 (SHA-1) or 64 (SHA-256) hexadecimal digits, nothing git could read as an
+    /// option or a revision expression.
+    fn sha(&self, pointer: &str) -> Result<&'a str, PayloadError> {
+        let id = self.need(pointer)?;
+        if valid_sha(id) {
+            Ok(id)
+        } else {
+            Err(self.bad(format!("{pointer} {id:?} is not a commit id")))
+        }
+    }
+    /// A branch name (`main` or `refs/heads/main`) git accepts as a ref name.
+    fn branch(&self, pointer: &str) -> Result<&'a str, PayloadError> {
+        let name = self.need(pointer)?;
+        if valid_branch(name) {
+            Ok(name)
+        } else {
+            Err(self.bad(format!("{pointer} {name:?} is not a branch name")))
+        }
+    }
+}
+
+/// 40 or 64 lowercase or uppercase hexadecimal digits.
+pub fn valid_sha(id: &str) -> bool {
+    matches!(id.len(), 40 | 64) && id.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// `OWNER/NAME` in the characters GitHub allows in logins and repository names.
+pub fn valid_full_name(name: &str) -> bool {
+    let part = |p: &str| {
+        !p.is_empty()
+            && !p.starts_with(['-', '.'])
+            && p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    };
+    matches!(name.split_once('/'), Some((owner, repo)) if part(owner) && part(repo))
+}
+
+/// A branch name git accepts (`git check-ref-format`), short or under `refs/heads/`.
+pub fn valid_branch(name: &str) -> bool {
+    let short = short_branch(name);
+    !short.is_empty()
+        && !short.starts_with('-')
+        && git2::Reference::is_valid_name(&format!("refs/heads/{short}"))
 }
 
 fn short_branch(name: &str) -> &str {
@@ -116,11 +164,11 @@ fn queue_base(head_branch: &str) -> Option<&str> {
 fn from_check(r: &Reader<'_>, object: &str, action: &str) -> Result<Plan, PayloadError> {
     let installation = r.installation()?;
     let repo = r.repo()?;
-    let head_sha = r.need(&format!("/{object}/head_sha"))?;
+    let head_sha = r.sha(&format!("/{object}/head_sha"))?;
     let head_branch = text(r.payload, &format!("/{object}/head_branch"))
         .or_else(|| text(r.payload, &format!("/{object}/check_suite/head_branch")))
         .unwrap_or_default();
-    if let Some(base) = queue_base(head_branch) {
+    if let Some(base) = queue_base(head_branch).filter(|_| valid_branch(head_branch)) {
         return Ok(Plan::Queue {
             action: action.to_string(),
             jobs: vec![NewJob {
@@ -146,10 +194,10 @@ fn from_check(r: &Reader<'_>, object: &str, action: &str) -> Result<Plan, Payloa
     for p in &pulls {
         let (Some(number), Some(base)) = (
             p.get("number").and_then(Value::as_i64),
-            text(p, "/base/ref"),
+            text(p, "/base/ref").filter(|b| valid_branch(b)),
         ) else {
             return Err(r.bad(format!(
-                "{object}.pull_requests entry without number or base.ref"
+                "{object}.pull_requests entry without a number or a valid base.ref"
             )));
         };
         jobs.push(pull_job(installation, repo, number, head_sha, base));
@@ -190,8 +238,8 @@ pub fn plan(event: &str, payload: &Value) -> Result<Plan, PayloadError> {
             let installation = r.installation()?;
             let repo = r.repo()?;
             let number = r.number("/pull_request/number")?;
-            let head = r.need("/pull_request/head/sha")?;
-            let base = r.need("/pull_request/base/ref")?;
+            let head = r.sha("/pull_request/head/sha")?;
+            let base = r.branch("/pull_request/base/ref")?;
             let pusher = (event == "pull_request" && action == "synchronize")
                 .then(|| text(payload, "/sender/login"))
                 .flatten()
@@ -229,7 +277,7 @@ pub fn plan(event: &str, payload: &Value) -> Result<Plan, PayloadError> {
             if action != "checks_requested" {
                 return ignore("nothing to judge");
             }
-            let base_ref = r.need("/merge_group/base_ref")?;
+            let base_ref = r.branch("/merge_group/base_ref")?;
             Ok(Plan::Queue {
                 action,
                 jobs: vec![NewJob {
@@ -237,10 +285,10 @@ pub fn plan(event: &str, payload: &Value) -> Result<Plan, PayloadError> {
                     installation: r.installation()?,
                     repo: r.repo()?.to_string(),
                     pull: 0,
-                    head_sha: r.need("/merge_group/head_sha")?.to_string(),
+                    head_sha: r.sha("/merge_group/head_sha")?.to_string(),
                     base: short_branch(base_ref).to_string(),
-                    head_ref: r.need("/merge_group/head_ref")?.to_string(),
-                    base_sha: r.need("/merge_group/base_sha")?.to_string(),
+                    head_ref: r.branch("/merge_group/head_ref")?.to_string(),
+                    base_sha: r.sha("/merge_group/base_sha")?.to_string(),
                 }],
                 pusher: None,
             })
@@ -266,7 +314,10 @@ pub fn plan(event: &str, payload: &Value) -> Result<Plan, PayloadError> {
             let mut jobs = Vec::new();
             for repo in &added {
                 let name = text(repo, "/full_name")
-                    .ok_or_else(|| r.bad("repositories_added entry without full_name".into()))?;
+                    .filter(|n| valid_full_name(n))
+                    .ok_or_else(|| {
+                        r.bad("repositories_added entry without a valid full_name".into())
+                    })?;
                 jobs.push(scan_job(installation, name, ""));
             }
             Ok(Plan::Queue {
@@ -288,7 +339,7 @@ mod tests {
         let dir = std::env::var_os("VOUCH_FIXTURES")
             .map(PathBuf::from)
             .unwrap_or_else(|| {
-                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/github")
+                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/github")
             });
         let path = dir.join("webhooks").join(event).join(file);
         let text =
@@ -320,6 +371,30 @@ mod tests {
         let (_, _, login, head) = pusher.unwrap();
         assert_eq!(login, p["sender"]["login"].as_str().unwrap());
         assert_eq!(head, jobs[0].head_sha);
+    }
+
+    #[test]
+    fn ids_and_names_git_could_read_as_options_are_refused() {
+        let good = fixture("pull_request", "synchronize.payload.json");
+        for (pointer, bad) in [
+            ("/pull_request/head/sha", "--upload-pack=touch x"),
+            ("/pull_request/head/sha", "HEAD~1"),
+            ("/pull_request/head/sha", &"g".repeat(40)),
+            ("/pull_request/base/ref", "-main"),
+            ("/pull_request/base/ref", "main..x"),
+            ("/pull_request/base/ref", "ma in"),
+            ("/repository/full_name", "../../etc"),
+            ("/repository/full_name", "owner"),
+            ("/repository/full_name", "-o/name"),
+        ] {
+            let mut p = good.clone();
+            *p.pointer_mut(pointer).unwrap() = Value::String(bad.to_string());
+            let err = plan("pull_request", &p).unwrap_err();
+            assert!(err.message.contains(pointer), "{pointer}={bad:?}: {err}");
+        }
+        assert!(valid_sha(&"aB3".repeat(13).chars().chain(['0']).collect::<String>()));
+        assert!(valid_branch("refs/heads/feature/x") && valid_branch("release-1.0"));
+        assert!(valid_full_name("octo-org/hello.world_2"));
     }
 
     #[test]
