@@ -7,11 +7,12 @@ use sha2::Sha256;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-/// The fixture folder: `$VOUCH_FIXTURES`, else `shared/fixtures/github` beside the clone.
+/// The fixture folder: `$VOUCH_FIXTURES`, else the verbatim copy in `tests/fixtures/github`
+/// (its README says where each file comes from), so a clean clone tests on its own.
 pub fn fixtures_dir() -> PathBuf {
     match std::env::var_os("VOUCH_FIXTURES") {
         Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/github"),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/github"),
     }
 }
 

@@ -3,7 +3,7 @@
 //! teams, timelines, check runs) and git's smart HTTP, served by `git http-backend` over bare
 //! repositories the test made.
 //!
-//! Every answer is built from GitHub's own published examples (`shared/fixtures/github/rest`)
+//! Every answer is built from GitHub's own published examples (`tests/fixtures/github/rest`)
 //! with the scenario's fields written over them, so a client parses the shapes GitHub sends.
 //! The fake is also a judge: each request it finds wrong (an unknown route, the wrong kind of
 //! credentials, a check-run body GitHub would refuse, a token in a URL, …) is answered as GitHub
