@@ -214,13 +214,67 @@ pub struct CommitMessagePolicy {
     pub forbid_autosquash: bool,
 }
 
+/// When vouch makes the signed merge into a protected branch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MergeMode {
+    /// As soon as the change is approved and every check holds (`vouch merge`, the bot).
+    OnApproval,
+    /// Through the forge's merge queue (the bot, on a `merge_group` event).
+    MergeQueue,
+    /// vouch makes no merges; attestations are not written.
+    Off,
+}
+
+impl MergeMode {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "on-approval" => Some(MergeMode::OnApproval),
+            "merge-queue" => Some(MergeMode::MergeQueue),
+            "off" => Some(MergeMode::Off),
+            _ => None,
+        }
+    }
+}
+
 /// `[attestation]`, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttestationPolicy {
     pub enabled: bool,
     pub notes_ref: String,
     pub verifier_id: Option<String>,
+    /// Principals of `allowed_signers` whose keys may sign attestations.
     pub trusted_verifiers: Vec<String>,
+    pub merge: MergeMode,
+    /// (fingerprint, retired-at as Unix seconds)
+    pub retired: Vec<(String, i64)>,
+    pub compromised: Vec<String>,
+    pub exempt_commits: Vec<String>,
+}
+
+impl AttestationPolicy {
+    /// True when `compromised` names `fingerprint`.
+    pub fn is_compromised(&self, fingerprint: &str) -> bool {
+        self.compromised
+            .iter()
+            .any(|l| crate::signatures::fingerprint::names_any(l, &[fingerprint]))
+    }
+
+    /// The earliest retirement date `[[attestation.retired]]` gives `fingerprint`.
+    pub fn retired_since(&self, fingerprint: &str) -> Option<i64> {
+        self.retired
+            .iter()
+            .filter(|(fp, _)| crate::signatures::fingerprint::names_any(fp, &[fingerprint]))
+            .map(|&(_, since)| since)
+            .min()
+    }
+
+    /// The verifier id written into attestations when the policy names none.
+    pub fn verifier(&self) -> &str {
+        self.verifier_id
+            .as_deref()
+            .unwrap_or("https://vouch.invalid/verifier/local")
+    }
 }
 
 /// Environment variables the server hook reads the pusher's identity from, in order, after the
