@@ -160,7 +160,11 @@ fn base64_encode(bytes: &[u8]) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -184,7 +188,9 @@ fn tamper(note: &str, edit: impl Fn(String) -> String) -> String {
 }
 
 fn schema(name: &str) -> jsonschema::Validator {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/attest").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/attest")
+        .join(name);
     let schema: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     jsonschema::validator_for(&schema).expect("schema compiles")
@@ -192,7 +198,10 @@ fn schema(name: &str) -> jsonschema::Validator {
 
 #[track_caller]
 fn assert_valid(v: &jsonschema::Validator, doc: &serde_json::Value) {
-    let errors: Vec<String> = v.iter_errors(doc).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    let errors: Vec<String> = v
+        .iter_errors(doc)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
     assert!(errors.is_empty(), "{errors:#?}\n{doc:#}");
 }
 
@@ -202,7 +211,9 @@ fn a_verified_merge_is_signed_by_git_attested_and_chained() {
     let s = setup(&sb);
     let base = s.repo.head();
     let tip = feature(&s.repo, "feature", 2);
-    s.merge("feature", &[]).assert_ok().assert_output_has("attestation sha256:");
+    s.merge("feature", &[])
+        .assert_ok()
+        .assert_output_has("attestation sha256:");
     let merge = s.repo.head();
     assert_eq!(s.repo.rev("HEAD^1"), base);
     assert_eq!(s.repo.rev("HEAD^2"), tip);
@@ -220,16 +231,28 @@ fn a_verified_merge_is_signed_by_git_attested_and_chained() {
         assert_eq!(x["subject"][0]["name"], "refs/heads/main");
     }
     assert_valid(&vsa, &st[0]);
-    assert!(vsa.validate(&st[1]).is_err(), "the vouch statement is not a VSA");
+    assert!(
+        vsa.validate(&st[1]).is_err(),
+        "the vouch statement is not a VSA"
+    );
     assert_eq!(st[0]["predicate"]["verificationResult"], "PASSED");
-    assert_eq!(st[0]["predicate"]["verifier"]["id"], "https://git.example.com/vouch");
-    assert_eq!(st[0]["predicate"]["verifiedLevels"][0], "SLSA_SOURCE_LEVEL_3");
+    assert_eq!(
+        st[0]["predicate"]["verifier"]["id"],
+        "https://git.example.com/vouch"
+    );
+    assert_eq!(
+        st[0]["predicate"]["verifiedLevels"][0],
+        "SLSA_SOURCE_LEVEL_3"
+    );
     let p = &st[1]["predicate"];
     assert_eq!(p["previousTip"], base.as_str());
     assert_eq!(p["previousAttestation"], serde_json::Value::Null);
     assert_eq!(p["mergedCommits"].as_array().unwrap().len(), 2);
     assert_eq!(p["mergedCommits"][0]["signer"], "alice@example.com");
-    assert!(p["mergedCommits"][0]["key"].as_str().unwrap().starts_with("SHA256:"));
+    assert!(p["mergedCommits"][0]["key"]
+        .as_str()
+        .unwrap()
+        .starts_with("SHA256:"));
     assert_eq!(p["policyDigest"], st[0]["predicate"]["policy"]["digest"]);
 
     // A second merge links to the first attestation.
@@ -242,18 +265,24 @@ fn a_verified_merge_is_signed_by_git_attested_and_chained() {
     std::fs::write(sb.path().join("n1"), &note).unwrap();
     let sum = sb.run(sb.path(), Path::new("sha256sum"), &["n1"], &[], None);
     let digest = sum.stdout().split_whitespace().next().unwrap().to_string();
-    assert_eq!(second[1]["predicate"]["previousAttestation"]["sha256"], digest.as_str());
+    assert_eq!(
+        second[1]["predicate"]["previousAttestation"]["sha256"],
+        digest.as_str()
+    );
     assert_eq!(second[1]["predicate"]["method"], "squash");
 
     let run = s.verify(&[]);
     run.assert_ok().assert_output_has("2 attestations covering 2 commits on refs/heads/main verified back to the chain's first attestation");
     // With the downstream's own key as the only trust root, and as JSON and SARIF.
-    s.verify(&["--key", s.verifier_pub.to_str().unwrap()]).assert_ok();
+    s.verify(&["--key", s.verifier_pub.to_str().unwrap()])
+        .assert_ok();
     let json: serde_json::Value =
         serde_json::from_str(&s.verify(&["--format", "json"]).stdout()).unwrap();
     assert_eq!(json["passed"], true);
     let sarif = s.verify(&["--format", "sarif"]);
-    sarif.assert_ok().assert_output_has("\"version\": \"2.1.0\"");
+    sarif
+        .assert_ok()
+        .assert_output_has("\"version\": \"2.1.0\"");
     // `attest show` decodes it.
     s.repo
         .vouch(&["attest", "show", &squash])
@@ -277,13 +306,25 @@ fn attest_verify_names_the_first_break() {
 
     // A forged note: the statement edited, the signature kept.
     let newest = s.note(&m2);
-    s.set_note(&m2, &tamper(&newest, |p| p.replace("alice@example.com", "mallory@example.com")));
-    s.verify(&[]).assert_code(1).assert_output_has("attestation.forged");
+    s.set_note(
+        &m2,
+        &tamper(&newest, |p| {
+            p.replace("alice@example.com", "mallory@example.com")
+        }),
+    );
+    s.verify(&[])
+        .assert_code(1)
+        .assert_output_has("attestation.forged");
     s.set_note(&m2, &newest);
     // A broken chain: the same signed envelopes re-serialised, so the note's digest changes.
     let respaced: String = original
         .lines()
-        .map(|l| serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(l).unwrap()).unwrap().replace('\n', " ") + "\n")
+        .map(|l| {
+            serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(l).unwrap())
+                .unwrap()
+                .replace('\n', " ")
+                + "\n"
+        })
         .collect();
     s.set_note(&m1, &respaced);
     s.verify(&[])
@@ -308,7 +349,14 @@ fn attest_verify_names_the_first_break() {
         .assert_ok();
     let rewritten = s.repo.head();
     s.repo
-        .git(&["notes", "--ref", "refs/notes/vouch", "copy", &m2, &rewritten])
+        .git(&[
+            "notes",
+            "--ref",
+            "refs/notes/vouch",
+            "copy",
+            &m2,
+            &rewritten,
+        ])
         .assert_ok();
     s.verify(&[])
         .assert_code(1)
@@ -325,14 +373,25 @@ fn attest_verify_names_the_first_break() {
         .assert_output_has("no signature verifies with a trusted verifier key");
     // A compromised verifier key fails every attestation but the known-good ones: the policy
     // change that says so is merged (and attested) like any other.
-    let out = sb.run(sb.path(), Path::new("ssh-keygen"), &["-lf", s.verifier_pub.to_str().unwrap()], &[], None);
+    let out = sb.run(
+        sb.path(),
+        Path::new("ssh-keygen"),
+        &["-lf", s.verifier_pub.to_str().unwrap()],
+        &[],
+        None,
+    );
     let fp = out.stdout().split_whitespace().nth(1).unwrap().to_string();
-    s.repo.git(&["switch", "-q", "-c", "compromise", "main"]).assert_ok();
+    s.repo
+        .git(&["switch", "-q", "-c", "compromise", "main"])
+        .assert_ok();
     s.repo.write(
         ".vouch/policy.toml",
-        &policy(&format!("compromised = [\"{fp}\"]\nexempt_commits = [\"{m1}\", \"{m2}\"]\n")),
+        &policy(&format!(
+            "compromised = [\"{fp}\"]\nexempt_commits = [\"{m1}\", \"{m2}\"]\n"
+        )),
     );
-    s.repo.commit("verifier key compromised; m1 and m2 checked by hand");
+    s.repo
+        .commit("verifier key compromised; m1 and m2 checked by hand");
     s.repo.git(&["switch", "-q", "main"]).assert_ok();
     s.merge("compromise", &[]).assert_ok();
     let m3 = s.repo.head();
@@ -342,7 +401,9 @@ fn attest_verify_names_the_first_break() {
         .assert_output_has(&m3[..7]);
     // The compromised key signs nothing more.
     feature(&s.repo, "after", 1);
-    s.merge("after", &[]).assert_code(2).assert_output_has("compromised");
+    s.merge("after", &[])
+        .assert_code(2)
+        .assert_output_has("compromised");
 }
 
 #[test]
@@ -351,12 +412,17 @@ fn a_policy_rollback_is_refused() {
     let s = setup(&sb);
     let p1 = policy("");
     // Merge 1 (under P1) brings P2; merge 2 (under P2) brings P1 back; merge 3 runs under P1 again.
-    s.repo.git(&["switch", "-q", "-c", "p2", "main"]).assert_ok();
-    s.repo.write(".vouch/policy.toml", &format!("{p1}# stricter\n"));
+    s.repo
+        .git(&["switch", "-q", "-c", "p2", "main"])
+        .assert_ok();
+    s.repo
+        .write(".vouch/policy.toml", &format!("{p1}# stricter\n"));
     s.repo.commit("policy: P2");
     s.repo.git(&["switch", "-q", "main"]).assert_ok();
     s.merge("p2", &[]).assert_ok();
-    s.repo.git(&["switch", "-q", "-c", "back", "main"]).assert_ok();
+    s.repo
+        .git(&["switch", "-q", "-c", "back", "main"])
+        .assert_ok();
     s.repo.write(".vouch/policy.toml", &p1);
     s.repo.commit("policy: back to P1");
     s.repo.git(&["switch", "-q", "main"]).assert_ok();
@@ -376,27 +442,52 @@ fn unsigned_or_untrusted_commits_are_not_merged_and_nothing_changes() {
     let s = setup(&sb);
     let (mallory, _) = ed25519(&sb, "mallory");
     let main = s.repo.head();
-    s.repo.git(&["switch", "-q", "-c", "unsigned", "main"]).assert_ok();
+    s.repo
+        .git(&["switch", "-q", "-c", "unsigned", "main"])
+        .assert_ok();
     s.repo.write("u.txt", "u\n");
     s.repo.git(&["add", "-A"]).assert_ok();
     s.repo
-        .git(&["-c", "commit.gpgsign=false", "commit", "-q", "-m", "unsigned"])
+        .git(&[
+            "-c",
+            "commit.gpgsign=false",
+            "commit",
+            "-q",
+            "-m",
+            "unsigned",
+        ])
         .assert_ok();
-    s.repo.git(&["switch", "-q", "-c", "untrusted", "main"]).assert_ok();
+    s.repo
+        .git(&["switch", "-q", "-c", "untrusted", "main"])
+        .assert_ok();
     s.repo.write("m.txt", "m\n");
     s.repo.git(&["add", "-A"]).assert_ok();
     s.repo
-        .git(&["-c", &format!("user.signingkey={}", mallory.display()), "commit", "-q", "-m", "untrusted"])
+        .git(&[
+            "-c",
+            &format!("user.signingkey={}", mallory.display()),
+            "commit",
+            "-q",
+            "-m",
+            "untrusted",
+        ])
         .assert_ok();
     s.repo.git(&["switch", "-q", "main"]).assert_ok();
-    for (branch, rule) in [("unsigned", "signatures.unsigned"), ("untrusted", "signatures.")] {
+    for (branch, rule) in [
+        ("unsigned", "signatures.unsigned"),
+        ("untrusted", "signatures."),
+    ] {
         s.merge(branch, &[])
             .assert_code(1)
             .assert_output_has(rule)
             .assert_output_has("not merged");
         assert_eq!(s.repo.head(), main, "main moved after refusing {branch}");
         assert!(
-            !s.repo.git(&["rev-parse", "-q", "--verify", "refs/notes/vouch"]).output.status.success(),
+            !s.repo
+                .git(&["rev-parse", "-q", "--verify", "refs/notes/vouch"])
+                .output
+                .status
+                .success(),
             "a note was written after refusing {branch}"
         );
         s.repo.git(&["diff", "--quiet", "HEAD"]).assert_ok();
@@ -404,7 +495,12 @@ fn unsigned_or_untrusted_commits_are_not_merged_and_nothing_changes() {
     // An attestation key the policy does not trust is refused before anything happens.
     feature(&s.repo, "fine", 1);
     s.repo
-        .vouch(&["merge", "fine", "--attestation-key", mallory.to_str().unwrap()])
+        .vouch(&[
+            "merge",
+            "fine",
+            "--attestation-key",
+            mallory.to_str().unwrap(),
+        ])
         .assert_code(2)
         .assert_output_has("not a trusted verifier");
     assert_eq!(s.repo.head(), main);
@@ -416,7 +512,18 @@ fn a_gpg_signed_merge_verifies_with_git() {
     let sb = Sandbox::new();
     let s = setup(&sb);
     let gpg = |args: &[&str]| sb.run(sb.path(), Path::new("gpg"), args, &[], None);
-    gpg(&["--batch", "--quiet", "--passphrase", "", "--quick-gen-key", "Alice Author <alice@example.com>", "ed25519", "sign", "0"]).assert_ok();
+    gpg(&[
+        "--batch",
+        "--quiet",
+        "--passphrase",
+        "",
+        "--quick-gen-key",
+        "Alice Author <alice@example.com>",
+        "ed25519",
+        "sign",
+        "0",
+    ])
+    .assert_ok();
     let listing = gpg(&["--with-colons", "--list-secret-keys", "alice@example.com"]);
     let fpr = listing
         .stdout()
@@ -429,7 +536,9 @@ fn a_gpg_signed_merge_verifies_with_git() {
         .to_string();
     let exported = gpg(&["--armor", "--export", &fpr]);
     // Trust the OpenPGP key in the policy, merged like any change.
-    s.repo.git(&["switch", "-q", "-c", "gpg-key", "main"]).assert_ok();
+    s.repo
+        .git(&["switch", "-q", "-c", "gpg-key", "main"])
+        .assert_ok();
     s.repo.write(".vouch/keys/alice.asc", &exported.stdout());
     s.repo.commit("trust alice's OpenPGP key");
     s.repo.git(&["switch", "-q", "main"]).assert_ok();
@@ -442,7 +551,11 @@ fn a_gpg_signed_merge_verifies_with_git() {
     let merge = s.repo.head();
     let verified = s.repo.git(&["verify-commit", "--raw", &merge]);
     verified.assert_ok();
-    assert!(verified.stderr().contains("GOODSIG"), "{}", verified.stderr());
+    assert!(
+        verified.stderr().contains("GOODSIG"),
+        "{}",
+        verified.stderr()
+    );
     s.verify(&[]).assert_ok();
 }
 
@@ -451,18 +564,34 @@ fn an_ecdsa_p256_verifier_key_signs_too() {
     let sb = Sandbox::new();
     let s = setup(&sb);
     let (p256, p256_pub) = keygen(&sb, "p256", &["-t", "ecdsa", "-b", "256"]);
-    s.repo.git(&["switch", "-q", "-c", "p256", "main"]).assert_ok();
+    s.repo
+        .git(&["switch", "-q", "-c", "p256", "main"])
+        .assert_ok();
     let signers = std::fs::read_to_string(s.repo.path.join(".vouch/allowed_signers")).unwrap();
-    s.repo.write(".vouch/allowed_signers", &format!("{signers}vouch-verifier {p256_pub}\n"));
+    s.repo.write(
+        ".vouch/allowed_signers",
+        &format!("{signers}vouch-verifier {p256_pub}\n"),
+    );
     s.repo.commit("a P-256 verifier key");
     s.repo.git(&["switch", "-q", "main"]).assert_ok();
     s.merge("p256", &[]).assert_ok();
     feature(&s.repo, "after", 1);
     s.repo
-        .vouch(&["merge", "after", "--attestation-key", p256.to_str().unwrap()])
+        .vouch(&[
+            "merge",
+            "after",
+            "--attestation-key",
+            p256.to_str().unwrap(),
+        ])
         .assert_ok();
     s.verify(&[]).assert_ok();
-    python_check(&sb, &s.note(&s.repo.head()), &p256.with_extension("pub"), &s.repo.head(), 0);
+    python_check(
+        &sb,
+        &s.note(&s.repo.head()),
+        &p256.with_extension("pub"),
+        &s.repo.head(),
+        0,
+    );
 }
 
 /// The Python that has securesystemslib, as `./install.sh --test` sets it up. Missing under CI
@@ -470,7 +599,9 @@ fn an_ecdsa_p256_verifier_key_signs_too() {
 fn python() -> Option<PathBuf> {
     let candidate = std::env::var_os("VOUCH_TEST_PYTHON")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-venv/bin/python"));
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-venv/bin/python")
+        });
     if candidate.exists() {
         return Some(candidate);
     }
@@ -495,7 +626,13 @@ fn python_check(sb: &Sandbox, note: &str, key: &Path, commit: &str, expect: i32)
     sb.run(
         sb.path(),
         &py,
-        &[script.to_str().unwrap(), file.to_str().unwrap(), key.to_str().unwrap(), commit, "refs/heads/main"],
+        &[
+            script.to_str().unwrap(),
+            file.to_str().unwrap(),
+            key.to_str().unwrap(),
+            commit,
+            "refs/heads/main",
+        ],
         &[],
         None,
     )
@@ -515,14 +652,26 @@ fn securesystemslib_accepts_the_envelope_and_rejects_tampering() {
     let note = s.note(&m2);
     python_check(&sb, &note, &s.verifier_pub, &m2, 0);
     // A tampered payload.
-    python_check(&sb, &tamper(&note, |p| p.replace("PASSED", "FAILED")), &s.verifier_pub, &m2, 1);
+    python_check(
+        &sb,
+        &tamper(&note, |p| p.replace("PASSED", "FAILED")),
+        &s.verifier_pub,
+        &m2,
+        1,
+    );
     // The wrong key.
     let (_, other) = ed25519(&sb, "other");
     let other_file = sb.path().join("other-key.pub");
     std::fs::write(&other_file, other).unwrap();
     python_check(&sb, &note, &other_file, &m2, 1);
     // A swapped subject: the statement edited to name another commit, or the note moved to one.
-    python_check(&sb, &tamper(&note, |p| p.replace(&m2, &m1)), &s.verifier_pub, &m1, 1);
+    python_check(
+        &sb,
+        &tamper(&note, |p| p.replace(&m2, &m1)),
+        &s.verifier_pub,
+        &m1,
+        1,
+    );
     python_check(&sb, &note, &s.verifier_pub, &m1, 1);
 }
 
@@ -532,7 +681,9 @@ fn the_server_accepts_notes_only_from_trusted_verifiers() {
     let s = setup(&sb);
     let server = sb.server("server.git");
     s.repo.add_remote(&server);
-    s.repo.push_as("alice", &["-q", "origin", "main"]).assert_ok();
+    s.repo
+        .push_as("alice", &["-q", "origin", "main"])
+        .assert_ok();
     feature(&s.repo, "one", 1);
     s.merge("one", &[]).assert_ok();
     let m1 = s.repo.head();
@@ -546,22 +697,34 @@ fn the_server_accepts_notes_only_from_trusted_verifiers() {
     let n2 = s.repo.rev("refs/notes/vouch");
     let good = s.note(&m2);
     // A forged new note is refused…
-    s.repo.git(&["update-ref", "refs/notes/vouch", &n1]).assert_ok();
+    s.repo
+        .git(&["update-ref", "refs/notes/vouch", &n1])
+        .assert_ok();
     s.set_note(&m2, &tamper(&good, |p| p.replace("PASSED", "FAILED")));
     s.repo
         .push_as("alice", &["-q", "origin", "main", "refs/notes/vouch"])
         .assert_refused_with(&["attestation.untrusted-note"]);
     // … and so is rewriting an existing one, even with validly signed bytes.
-    s.repo.git(&["update-ref", "refs/notes/vouch", &n2]).assert_ok();
+    s.repo
+        .git(&["update-ref", "refs/notes/vouch", &n2])
+        .assert_ok();
     let first = s.note(&m1);
     s.set_note(&m1, &first.replacen("{\"payload\"", "{ \"payload\"", 1));
     s.repo
         .push_as("alice", &["-q", "origin", "main", "refs/notes/vouch"])
         .assert_refused_with(&["attestation.note-rewritten"]);
-    s.repo.git(&["update-ref", "refs/notes/vouch", &n2]).assert_ok();
+    s.repo
+        .git(&["update-ref", "refs/notes/vouch", &n2])
+        .assert_ok();
     s.repo
         .push_as("alice", &["-q", "origin", "main", "refs/notes/vouch"])
         .assert_ok();
-    let listed = sb.run(&server, Path::new("git"), &["notes", "--ref", "refs/notes/vouch", "list"], &[], None);
+    let listed = sb.run(
+        &server,
+        Path::new("git"),
+        &["notes", "--ref", "refs/notes/vouch", "list"],
+        &[],
+        None,
+    );
     assert_eq!(listed.stdout().lines().count(), 2);
 }

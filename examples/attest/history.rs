@@ -26,7 +26,9 @@ fn main() {
         std::process::exit(2);
     };
     let key = SigningKey::from_openssh(&std::fs::read_to_string(key).unwrap(), key).unwrap();
-    let digest = vouch_rules::policy::PolicyFiles::from_dir(policy_dir).unwrap().digest();
+    let digest = vouch_rules::policy::PolicyFiles::from_dir(policy_dir)
+        .unwrap()
+        .digest();
     let now = vouch_rules::time::unix_now();
     let mut verdict = Verdict::new(
         PolicySource {

@@ -87,9 +87,7 @@ fn commit_id(repo: &Repository, spec: &str) -> anyhow::Result<Oid> {
     repo.revparse_single(spec)
         .and_then(|o| o.peel_to_commit())
         .map(|c| c.id())
-        .map_err(|e| {
-            UsageError::new(format!("cannot resolve {spec:?}: {}", e.message())).into()
-        })
+        .map_err(|e| UsageError::new(format!("cannot resolve {spec:?}: {}", e.message())).into())
 }
 
 fn policy_at(repo: &Repository, commit: Oid) -> anyhow::Result<Policy> {
@@ -105,9 +103,13 @@ fn show(args: ShowArgs, out: &Output) -> anyhow::Result<Outcome> {
         .clone()
         .unwrap_or_else(|| policy.attestation.notes_ref.clone());
     let Ok(note) = repo.find_note(Some(&notes_ref), commit) else {
-        return Err(UsageError::new(format!("{commit} has no attestation under {notes_ref}"))
-            .hint(format!("fetch the notes: git fetch origin {notes_ref}:{notes_ref}"))
-            .into());
+        return Err(
+            UsageError::new(format!("{commit} has no attestation under {notes_ref}"))
+                .hint(format!(
+                    "fetch the notes: git fetch origin {notes_ref}:{notes_ref}"
+                ))
+                .into(),
+        );
     };
     let bytes = note.message_bytes().to_vec();
     let envelopes = vouch_rules::attest::envelopes(&bytes)
@@ -170,22 +172,29 @@ fn verify(args: VerifyArgs, out: &Output) -> anyhow::Result<Outcome> {
         Some(b) if b.starts_with("refs/heads/") => b.clone(),
         Some(b) => format!("refs/heads/{b}"),
         None => resolve::head_branch(&repo).ok_or_else(|| {
-            UsageError::new("HEAD is not on a branch").hint("name the protected branch with --branch main")
+            UsageError::new("HEAD is not on a branch")
+                .hint("name the protected branch with --branch main")
         })?,
     };
     let (from, tip) = match &args.range {
         None => (None, commit_id(&repo, "HEAD")?),
         Some(spec) => {
             let bad = |e: vouch_rules::change::range::RangeError| {
-                UsageError::new(e.to_string()).hint("give `A..B` or one revision, e.g. `origin/main`")
+                UsageError::new(e.to_string())
+                    .hint("give `A..B` or one revision, e.g. `origin/main`")
             };
             match Revisions::parse(&repo, spec).map_err(bad)?.shape {
-                Shape::Between { from, to } => (Some(commit_id(&repo, &from.to_string())?), commit_id(&repo, &to.to_string())?),
+                Shape::Between { from, to } => (
+                    Some(commit_id(&repo, &from.to_string())?),
+                    commit_id(&repo, &to.to_string())?,
+                ),
                 Shape::Ancestry { tip } => (None, commit_id(&repo, &tip.to_string())?),
                 Shape::Symmetric { .. } => {
-                    return Err(UsageError::new("`A...B` names two histories; attestations follow one branch")
-                        .hint("use `A..B` or a tip")
-                        .into())
+                    return Err(UsageError::new(
+                        "`A...B` names two histories; attestations follow one branch",
+                    )
+                    .hint("use `A..B` or a tip")
+                    .into())
                 }
             }
         }
@@ -215,7 +224,11 @@ fn verify(args: VerifyArgs, out: &Output) -> anyhow::Result<Outcome> {
     let source = PolicySource {
         source: format!(
             "attestations under {notes_ref} on {branch}, verifier keys from {}",
-            if args.keys.is_empty() { policy.describe() } else { "--key".into() }
+            if args.keys.is_empty() {
+                policy.describe()
+            } else {
+                "--key".into()
+            }
         ),
         digest: policy.digest.clone(),
     };

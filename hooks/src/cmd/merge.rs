@@ -64,6 +64,10 @@ pub struct Args {
     /// The merge commit's message (default: `Merge branch '<branch>' into <target>`).
     #[arg(short, long)]
     pub message: Option<String>,
+    /// Push the merge and its attestation note to REMOTE in one atomic push (default remote:
+    /// origin). Nothing is pushed when the merge is refused.
+    #[arg(long, value_name = "REMOTE", num_args = 0..=1, default_missing_value = "origin")]
+    pub push: Option<String>,
 }
 
 fn git(repo_dir: &std::path::Path, args: &[&str]) -> anyhow::Result<std::process::Output> {
@@ -109,7 +113,7 @@ fn signing_key(args: &Args, repo: &Repository) -> anyhow::Result<SigningKey> {
 fn repository_uri(repo: &Repository) -> String {
     repo.find_remote("origin")
         .ok()
-        .and_then(|r| r.url().map(str::to_string))
+        .and_then(|r| r.url().ok().map(str::to_string))
         .map(|u| format!("git+{u}"))
         .unwrap_or_else(|| {
             let dir = repo.workdir().unwrap_or_else(|| repo.path());
@@ -145,13 +149,16 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<Outcome> {
         Some(b) if b.starts_with("refs/heads/") => b.clone(),
         Some(b) => format!("refs/heads/{b}"),
         None => head_branch.clone().ok_or_else(|| {
-            UsageError::new("HEAD is not on a branch").hint("check out the branch to merge into, or pass --into")
+            UsageError::new("HEAD is not on a branch")
+                .hint("check out the branch to merge into, or pass --into")
         })?,
     };
     let short = target.trim_start_matches("refs/heads/").to_string();
     if head_branch.as_deref() != Some(target.as_str()) {
         return Err(UsageError::new(format!("{short} is not checked out"))
-            .hint(format!("`git switch {short}` first: git makes the merge in the working tree"))
+            .hint(format!(
+                "`git switch {short}` first: git makes the merge in the working tree"
+            ))
             .into());
     }
     let old = repo
@@ -161,7 +168,9 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<Outcome> {
         .revparse_single(&args.branch)
         .and_then(|o| o.peel_to_commit())
         .map(|c| c.id())
-        .map_err(|e| UsageError::new(format!("cannot resolve {:?}: {}", args.branch, e.message())))?;
+        .map_err(|e| {
+            UsageError::new(format!("cannot resolve {:?}: {}", args.branch, e.message()))
+        })?;
 
     let policy = resolve::for_target(&repo, &target)?;
     let att = policy.attestation.clone();
@@ -173,7 +182,8 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<Outcome> {
     }
     let key = if att.enabled {
         let key = signing_key(&args, &repo)?;
-        let trusted = keys::trusted(&policy).map_err(|e| UsageError::new(e.to_string()).hint(e.hint()))?;
+        let trusted =
+            keys::trusted(&policy).map_err(|e| UsageError::new(e.to_string()).hint(e.hint()))?;
         let Some(listed) = trusted.iter().find(|k| k.fingerprint == key.fingerprint()) else {
             return Err(UsageError::new(format!(
                 "the attestation key {} is not a trusted verifier of {short}'s policy",
@@ -223,7 +233,9 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<Outcome> {
         .with_diffs(policy.secrets.enabled)
         .update(&target, Some(old), Some(source), &[old])?;
     if update.commits.is_empty() {
-        return Err(UsageError::new(format!("{} has nothing {short} does not have", args.branch)).into());
+        return Err(
+            UsageError::new(format!("{} has nothing {short} does not have", args.branch)).into(),
+        );
     }
     let now = unix_now();
     let mut change = Change::new(Stage::Push, now);
@@ -243,7 +255,11 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<Outcome> {
     }
     let verdict = engine.evaluate(&change);
     if !verdict.passed() {
-        return Ok(refuse(out, &verdict, "the change fails the target branch's policy"));
+        return Ok(refuse(
+            out,
+            &verdict,
+            "the change fails the target branch's policy",
+        ));
     }
 
     let message = args
@@ -269,7 +285,10 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<Outcome> {
     }
 
     let Some(key) = key else {
-        eprintln!("vouch: merged {} into {short} as {merged}; [attestation] is off, so no attestation was written", args.branch);
+        eprintln!("vouch: merged {} into {short} as {merged}; [attestation] is off, so no attestation was written", for_terminal(&args.branch));
+        if let Some(remote) = &args.push {
+            push_to(&dir, remote, &[&target])?;
+        }
         return Ok(Outcome::Pass);
     };
     let facts = MergeFacts {
@@ -284,18 +303,62 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<Outcome> {
         landed: landed.iter().map(Oid::to_string).collect(),
         source_tip: source_hex,
         verdict: &verdict,
-        previous_attestation: previous_note.as_deref().map(vouch_rules::attest::note_digest),
+        previous_attestation: previous_note
+            .as_deref()
+            .map(vouch_rules::attest::note_digest),
         levels: source_levels(&policy, &target),
     };
-    let note = vouch_rules::attest::sign(&facts, &key)
-        .map_err(|e| UsageError::new(e.to_string()))?;
+    let note =
+        vouch_rules::attest::sign(&facts, &key).map_err(|e| UsageError::new(e.to_string()))?;
     let text = String::from_utf8(note.clone()).context("the attestation is not UTF-8")?;
-    let sig = repo.signature().context("git has no user.name / user.email for the note")?;
+    let sig = repo
+        .signature()
+        .context("git has no user.name / user.email for the note")?;
     repo.note(&sig, &sig, Some(&att.notes_ref), merged, &text, false)
         .with_context(|| format!("cannot write the attestation note under {}", att.notes_ref))?;
     let digest = vouch_rules::attest::note_digest(&note);
-    report_merged(out, &verdict, &args.branch, &short, merged, &att.notes_ref, &digest);
+    report_merged(
+        out,
+        &verdict,
+        &args.branch,
+        &short,
+        merged,
+        &att.notes_ref,
+        &digest,
+    );
+    if let Some(remote) = &args.push {
+        push_to(&dir, remote, &[&target, &att.notes_ref])?;
+    }
     Ok(Outcome::Pass)
+}
+
+/// Push `refs` to `remote` in one atomic push: the server takes the merge and its note together
+/// or neither. git's own transport, so the merger's credentials and hooks apply unchanged.
+fn push_to(dir: &std::path::Path, remote: &str, refs: &[&str]) -> anyhow::Result<()> {
+    let mut args = vec!["push".to_string(), "--atomic".into(), remote.to_string()];
+    args.extend(refs.iter().map(|r| format!("{r}:{r}")));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = git(dir, &args)?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        return Err(UsageError::new(format!(
+            "the merge is made and attested locally, but pushing it to {} failed:\n{}",
+            for_terminal(remote),
+            for_terminal(stderr.trim())
+        ))
+        .hint(format!(
+            "fix the cause, then `git push --atomic {} {}`",
+            for_terminal(remote),
+            refs.join(" ")
+        ))
+        .into());
+    }
+    eprintln!(
+        "vouch: pushed {} to {}",
+        refs.join(" and "),
+        for_terminal(remote)
+    );
+    Ok(())
 }
 
 fn report_merged(
@@ -313,7 +376,7 @@ fn report_merged(
     let mut err = std::io::stderr().lock();
     let _ = writeln!(
         err,
-        "vouch: merged {} into {short} as {merged} (signed by git); attestation sha256:{digest} under {notes_ref}\n  push both: git push origin {short} {notes_ref}",
+        "vouch: merged {} into {short} as {merged} (signed by git); attestation sha256:{digest} under {notes_ref}\n  push both: git push --atomic origin {short} {notes_ref}",
         for_terminal(branch)
     );
 }
@@ -334,27 +397,51 @@ fn make_merge(
         why
     };
     match method {
-        Method::Merge => {
-            git_ok(dir, &["merge", "-q", "--no-ff", "--no-verify", "-S", "-m", message, source])
-                .map_err(undo)
-        }
+        Method::Merge => git_ok(
+            dir,
+            &[
+                "merge",
+                "-q",
+                "--no-ff",
+                "--no-verify",
+                "-S",
+                "-m",
+                message,
+                source,
+            ],
+        )
+        .map_err(undo),
         Method::Squash => {
             git_ok(dir, &["merge", "-q", "--squash", source]).map_err(undo)?;
             git_ok(dir, &["commit", "-q", "--no-verify", "-S", "-m", message]).map_err(undo)
         }
         Method::Rebase => {
-            let branch = String::from_utf8_lossy(
-                &git(dir, &["symbolic-ref", "-q", "HEAD"])?.stdout,
+            let branch =
+                String::from_utf8_lossy(&git(dir, &["symbolic-ref", "-q", "HEAD"])?.stdout)
+                    .trim()
+                    .to_string();
+            git_ok(
+                dir,
+                &[
+                    "rebase",
+                    "-q",
+                    "--no-autosquash",
+                    "-S",
+                    "--onto",
+                    old,
+                    old,
+                    source,
+                ],
             )
-            .trim()
-            .to_string();
-            git_ok(dir, &["rebase", "-q", "--no-autosquash", "-S", "--onto", old, old, source])
-                .map_err(undo)?;
+            .map_err(undo)?;
             let rebased = String::from_utf8_lossy(&git(dir, &["rev-parse", "HEAD"])?.stdout)
                 .trim()
                 .to_string();
-            git_ok(dir, &["switch", "-q", branch.trim_start_matches("refs/heads/")])
-                .map_err(undo)?;
+            git_ok(
+                dir,
+                &["switch", "-q", branch.trim_start_matches("refs/heads/")],
+            )
+            .map_err(undo)?;
             git_ok(dir, &["merge", "-q", "--ff-only", &rebased]).map_err(undo)
         }
     }
@@ -368,7 +455,9 @@ fn first_parent_path(repo: &Repository, tip: Oid, base: Oid) -> anyhow::Result<V
         path.push(at);
         let commit = repo.find_commit(at)?;
         at = commit.parent_id(0).map_err(|_| {
-            UsageError::new(format!("the merge result {tip} does not descend from {base} by first parents"))
+            UsageError::new(format!(
+                "the merge result {tip} does not descend from {base} by first parents"
+            ))
         })?;
     }
     Ok(path)

@@ -32,7 +32,9 @@ impl Check for Notes {
             return Some("applies to pushes only".into());
         }
         if !policy.attestation.enabled {
-            return Some("the policy turns attestations off ([attestation] enabled = false)".into());
+            return Some(
+                "the policy turns attestations off ([attestation] enabled = false)".into(),
+            );
         }
         if notes_update(policy, change).is_none() {
             return Some(format!(
@@ -127,7 +129,11 @@ fn judge_notes_commit(
                     "attestation.note-rewritten",
                     format!(
                         "the push {} the attestation on {}",
-                        if file.new_blob.is_some() { "changes" } else { "removes" },
+                        if file.new_blob.is_some() {
+                            "changes"
+                        } else {
+                            "removes"
+                        },
                         short_id(&object)
                     ),
                 )
@@ -136,12 +142,19 @@ fn judge_notes_commit(
             );
             continue;
         }
-        let note: Vec<u8> = file.hunks.iter().flat_map(|h| h.text.iter().copied()).collect();
+        let note: Vec<u8> = file
+            .hunks
+            .iter()
+            .flat_map(|h| h.text.iter().copied())
+            .collect();
         if file.binary || note.is_empty() {
             findings.push(
                 Finding::error(
                     "attestation.untrusted-note",
-                    format!("the note added on {} cannot be read as an attestation", short_id(&object)),
+                    format!(
+                        "the note added on {} cannot be read as an attestation",
+                        short_id(&object)
+                    ),
                 )
                 .at(at.clone())
                 .hint("only `vouch merge` (or the vouch bot) adds notes under this ref"),
@@ -164,7 +177,10 @@ fn judge_notes_commit(
 
 fn accept(policy: &Policy, keys: &[VerifierKey], note: &[u8], object: &str) -> Result<(), String> {
     let attestation = super::open(note, keys).map_err(|e| e.to_string())?;
-    for s in [attestation.vsa.subject_commit(), attestation.merge.subject_commit()] {
+    for s in [
+        attestation.vsa.subject_commit(),
+        attestation.merge.subject_commit(),
+    ] {
         if s.map(|(c, _)| c) != Some(object) {
             return Err(format!(
                 "it is about {}, not the commit it is attached to",
@@ -172,8 +188,8 @@ fn accept(policy: &Policy, keys: &[VerifierKey], note: &[u8], object: &str) -> R
             ));
         }
     }
-    let time = crate::time::parse_rfc3339(&attestation.merge.predicate.time_verified)
-        .unwrap_or(i64::MAX);
+    let time =
+        crate::time::parse_rfc3339(&attestation.merge.predicate.time_verified).unwrap_or(i64::MAX);
     keys::judge(&policy.attestation, &attestation.key, object, time)
         .map_err(|p| format!("verifier key {} is {p:?}", attestation.key.fingerprint))
 }

@@ -46,7 +46,10 @@ pub struct Envelope {
 }
 
 fn decode(text: &str) -> Option<Vec<u8>> {
-    STANDARD.decode(text).or_else(|_| URL_SAFE.decode(text)).ok()
+    STANDARD
+        .decode(text)
+        .or_else(|_| URL_SAFE.decode(text))
+        .ok()
 }
 
 impl Envelope {

@@ -18,7 +18,6 @@ use git2::{Oid, Repository};
 use std::collections::HashMap;
 
 /// What to verify.
-#[derive(Debug)]
 pub struct Walk<'a> {
     pub repo: &'a Repository,
     /// The branch tip to start from.
@@ -31,6 +30,18 @@ pub struct Walk<'a> {
     pub keys: &'a [VerifierKey],
     /// Retired and compromised verifier keys (the newest policy's, usually the tip's).
     pub policy: &'a AttestationPolicy,
+}
+
+impl std::fmt::Debug for Walk<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Walk")
+            .field("repo", &self.repo.path())
+            .field("tip", &self.tip)
+            .field("from", &self.from)
+            .field("target", &self.target)
+            .field("notes_ref", &self.notes_ref)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The first thing wrong, named.
@@ -83,8 +94,8 @@ impl PolicyDigests {
         if let Some(d) = self.0.get(&key) {
             return Ok(d.clone());
         }
-        let files = PolicyFiles::from_tree(repo, &tree, commit.to_string())
-            .map_err(|e| e.to_string())?;
+        let files =
+            PolicyFiles::from_tree(repo, &tree, commit.to_string()).map_err(|e| e.to_string())?;
         // A tree without a policy file is judged by another branch's policy or the built-in
         // one, whose digest is empty.
         let digest = if files.get(crate::policy::POLICY_PATH).is_some() {
@@ -116,7 +127,10 @@ fn notes(repo: &Repository, notes_ref: &str) -> HashMap<Oid, Oid> {
 impl Walk<'_> {
     fn note(&self, notes: &HashMap<Oid, Oid>, commit: Oid) -> Option<Vec<u8>> {
         let blob = notes.get(&commit)?;
-        self.repo.find_blob(*blob).ok().map(|b| b.content().to_vec())
+        self.repo
+            .find_blob(*blob)
+            .ok()
+            .map(|b| b.content().to_vec())
     }
 
     /// Walk and verify; the report names the first break.
@@ -331,7 +345,10 @@ impl Walk<'_> {
             let actual = digests.of(self.repo, prev).map_err(|e| {
                 fail(
                     "attestation.policy-mismatch",
-                    format!("cannot read the policy in {}: {e}", short_id(&prev.to_string())),
+                    format!(
+                        "cannot read the policy in {}: {e}",
+                        short_id(&prev.to_string())
+                    ),
                     "fetch the whole history of the branch",
                 )
             })?;
@@ -440,7 +457,11 @@ impl Report {
                     self.attestations,
                     self.commits,
                     self.target,
-                    if self.broken.is_some() { " before the break" } else { "" }
+                    if self.broken.is_some() {
+                        " before the break"
+                    } else {
+                        ""
+                    }
                 ),
             )
             .at(Location::commit(&self.tip).with_ref(&self.target)),

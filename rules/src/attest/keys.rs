@@ -177,7 +177,7 @@ pub fn from_file(text: &str, file: &str) -> Result<Vec<VerifierKey>, AttestError
     }
     if keys.is_empty() {
         return Err(AttestError::NoKeys {
-            source: file.to_string(),
+            file: file.to_string(),
         });
     }
     Ok(keys)
@@ -228,7 +228,11 @@ impl SigningKey {
                 p256::ecdsa::SigningKey::from_slice(private.as_slice())
                     .map_err(|e| bad(e.to_string()))?,
             ),
-            _ => return Err(bad("only Ed25519 and ECDSA P-256 keys sign attestations".into())),
+            _ => {
+                return Err(bad(
+                    "only Ed25519 and ECDSA P-256 keys sign attestations".into()
+                ))
+            }
         };
         Ok(SigningKey {
             fingerprint: public.fingerprint.clone(),
@@ -267,9 +271,10 @@ impl SigningKey {
     pub fn from_ed25519_seed(seed: &[u8; 32], name: &str) -> SigningKey {
         let secret = ed25519_dalek::SigningKey::from_bytes(seed);
         let point = secret.verifying_key();
-        let fingerprint = ssh_key::PublicKey::from(ssh_key::public::Ed25519PublicKey(point.to_bytes()))
-            .fingerprint(HashAlg::Sha256)
-            .to_string();
+        let fingerprint =
+            ssh_key::PublicKey::from(ssh_key::public::Ed25519PublicKey(point.to_bytes()))
+                .fingerprint(HashAlg::Sha256)
+                .to_string();
         SigningKey {
             public: VerifierKey {
                 name: name.to_string(),

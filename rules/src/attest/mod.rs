@@ -23,7 +23,9 @@ pub mod statement;
 use dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE};
 use keys::{SigningKey, VerifierKey};
 use sha2::{Digest, Sha256};
-use statement::{MergeFacts, MergePredicate, Statement, Vsa, VOUCH_PREDICATE_TYPE, VSA_PREDICATE_TYPE};
+use statement::{
+    MergeFacts, MergePredicate, Statement, Vsa, VOUCH_PREDICATE_TYPE, VSA_PREDICATE_TYPE,
+};
 
 /// Why an attestation could not be made, read or trusted. Each says what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,8 +44,8 @@ pub enum AttestError {
     #[error("key {key} cannot be used: {reason}")]
     UnusableKey { key: String, reason: String },
     /// A key file held no key.
-    #[error("{source} holds no public key")]
-    NoKeys { source: String },
+    #[error("{file} holds no public key")]
+    NoKeys { file: String },
     /// The policy's files could not be read.
     #[error(transparent)]
     Policy(#[from] crate::policy::PolicyError),
@@ -108,7 +110,11 @@ pub fn envelopes(note: &[u8]) -> Result<Vec<Envelope>, AttestError> {
         reason: "not UTF-8".into(),
     })?;
     let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
         out.push(
             serde_json::from_str::<Envelope>(line).map_err(|e| AttestError::Malformed {
                 what: format!("line {} of the note", i + 1),
@@ -148,8 +154,13 @@ pub fn open(note: &[u8], keys: &[VerifierKey]) -> Result<Attestation, AttestErro
             )));
         }
         let (key, payload) = envelope.verify(keys)?;
-        if signer.as_ref().is_some_and(|s| s.fingerprint != key.fingerprint) {
-            return Err(malformed("its statements are signed by different keys".into()));
+        if signer
+            .as_ref()
+            .is_some_and(|s| s.fingerprint != key.fingerprint)
+        {
+            return Err(malformed(
+                "its statements are signed by different keys".into(),
+            ));
         }
         signer = Some(key.clone());
         let value: serde_json::Value =

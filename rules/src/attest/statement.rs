@@ -172,7 +172,10 @@ fn sha256(hex: &str) -> BTreeMap<String, String> {
 /// that, every change must arrive through a reviewed merge and signatures are required.
 pub fn source_levels(policy: &crate::Policy, target: &str) -> Vec<String> {
     let rules: Vec<_> = policy.rules_for(target).collect();
-    let history = !rules.is_empty() && rules.iter().all(|r| !r.allow_deletion && !r.allow_force_push);
+    let history = !rules.is_empty()
+        && rules
+            .iter()
+            .all(|r| !r.allow_deletion && !r.allow_force_push);
     let enforced = history && rules.iter().all(|r| r.require_review) && policy.signatures.required;
     let top = if enforced {
         3

@@ -48,10 +48,21 @@ fn a_signed_note_opens_with_its_key_and_names_its_subject() {
     let note = sign(&facts(&v), &k).unwrap();
     assert_eq!(envelopes(&note).unwrap().len(), 2);
     let a = open(&note, std::slice::from_ref(k.public())).unwrap();
-    assert_eq!(a.vsa.subject_commit(), Some(("c".repeat(40).as_str(), "refs/heads/main")));
+    assert_eq!(
+        a.vsa.subject_commit(),
+        Some(("c".repeat(40).as_str(), "refs/heads/main"))
+    );
     assert_eq!(a.vsa.predicate.verification_result, "PASSED");
-    assert!(!a.vsa.predicate.verified_levels.iter().any(|l| l == TWO_PARTY_REVIEWED));
-    assert_eq!(a.merge.predicate.previous_tip.as_deref(), Some("b".repeat(40).as_str()));
+    assert!(!a
+        .vsa
+        .predicate
+        .verified_levels
+        .iter()
+        .any(|l| l == TWO_PARTY_REVIEWED));
+    assert_eq!(
+        a.merge.predicate.previous_tip.as_deref(),
+        Some("b".repeat(40).as_str())
+    );
     assert_eq!(a.digest, note_digest(&note));
 }
 
@@ -70,7 +81,9 @@ fn a_wrong_key_a_tampered_payload_and_an_empty_keyid_do_not_verify() {
     payload[at] = b'e';
     use base64::Engine as _;
     envs[0].payload = base64::engine::general_purpose::STANDARD.encode(&payload);
-    assert!(envs[0].verify(std::slice::from_ref(key(1).public())).is_err());
+    assert!(envs[0]
+        .verify(std::slice::from_ref(key(1).public()))
+        .is_err());
     // A signature with no keyid names no key, so it is never tried.
     let mut e = Envelope::sign(IN_TOTO_PAYLOAD_TYPE, b"{}", &[&key(1)]);
     e.signatures[0].keyid.clear();
@@ -110,10 +123,16 @@ fn key_states_mirror_the_commit_signature_keys() {
     // Retired: what was verified before `since` stays valid.
     p.retired = vec![(fp.clone(), 200)];
     assert_eq!(judge(&p, k.public(), &commit, 199), Ok(()));
-    assert_eq!(judge(&p, k.public(), &commit, 200), Err(KeyProblem::Retired(200)));
+    assert_eq!(
+        judge(&p, k.public(), &commit, 200),
+        Err(KeyProblem::Retired(200))
+    );
     // Compromised: everything fails, except the known-good commits.
     p.compromised = vec![fp];
-    assert_eq!(judge(&p, k.public(), &commit, 1), Err(KeyProblem::Compromised));
+    assert_eq!(
+        judge(&p, k.public(), &commit, 1),
+        Err(KeyProblem::Compromised)
+    );
     p.exempt_commits = vec![commit.clone()];
     assert_eq!(judge(&p, k.public(), &commit, 1), Ok(()));
     // Validity window of the allowed_signers line.
@@ -121,9 +140,15 @@ fn key_states_mirror_the_commit_signature_keys() {
     windowed.valid_after = Some(50);
     windowed.valid_before = Some(60);
     let p = attestation_policy();
-    assert_eq!(judge(&p, &windowed, &commit, 49), Err(KeyProblem::OutsideWindow));
+    assert_eq!(
+        judge(&p, &windowed, &commit, 49),
+        Err(KeyProblem::OutsideWindow)
+    );
     assert_eq!(judge(&p, &windowed, &commit, 55), Ok(()));
-    assert_eq!(judge(&p, &windowed, &commit, 60), Err(KeyProblem::OutsideWindow));
+    assert_eq!(
+        judge(&p, &windowed, &commit, 60),
+        Err(KeyProblem::OutsideWindow)
+    );
 }
 
 #[test]
@@ -132,7 +157,9 @@ fn source_levels_follow_the_branch_rules() {
         crate::Policy::parse(
             t,
             ".vouch/policy.toml",
-            crate::policy::Origin::File { origin: String::new() },
+            crate::policy::Origin::File {
+                origin: String::new(),
+            },
             String::new(),
             crate::policy::PolicyFiles::new(""),
         )
@@ -141,7 +168,10 @@ fn source_levels_follow_the_branch_rules() {
     let main = "refs/heads/main";
     assert_eq!(source_levels(&parse(""), main), ["SLSA_SOURCE_LEVEL_1"]);
     assert_eq!(
-        source_levels(&parse("[[branch]]\npattern = \"main\"\nrequire_review = false\n"), main),
+        source_levels(
+            &parse("[[branch]]\npattern = \"main\"\nrequire_review = false\n"),
+            main
+        ),
         ["SLSA_SOURCE_LEVEL_2"]
     );
     assert_eq!(

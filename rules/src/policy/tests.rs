@@ -109,11 +109,7 @@ fn bad_values_name_their_position() {
             2,
             "unknown merge mode",
         ),
-        (
-            "[attestation]\nverifier_id = \"vouch\"\n",
-            2,
-            "not a URI",
-        ),
+        ("[attestation]\nverifier_id = \"vouch\"\n", 2, "not a URI"),
         (
             "[attestation]\ncompromised = [\"SHA256:x\"]\nexempt_commits = [\"abc\"]\n",
             3,

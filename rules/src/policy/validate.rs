@@ -286,7 +286,9 @@ impl Validator<'_> {
             if !id.get_ref().contains(':') {
                 return Err(self
                     .bad(id, format!("`verifier_id` {:?} is not a URI", id.get_ref()))
-                    .with_hint("name the verifier with a URI, e.g. \"https://git.example.com/vouch\""));
+                    .with_hint(
+                        "name the verifier with a URI, e.g. \"https://git.example.com/vouch\"",
+                    ));
             }
         }
         let attestation = AttestationPolicy {
