@@ -89,7 +89,8 @@ impl Setup<'_> {
             self.verifier.to_str().unwrap(),
         ];
         args.extend_from_slice(extra);
-        self.repo.vouch(&args)
+        self.repo
+            .vouch_env(&args, &[("REMOTE_USER", "alice")], None)
     }
 
     fn verify(&self, extra: &[&str]) -> common::Run {
@@ -177,13 +178,24 @@ fn base64_encode(bytes: &[u8]) -> String {
     out
 }
 
-/// The note with its first envelope's payload passed through `edit` (signatures untouched).
+/// The note with every envelope's payload passed through `edit` (signatures untouched); at
+/// least one must change, or the test would prove nothing.
 fn tamper(note: &str, edit: impl Fn(String) -> String) -> String {
-    let mut lines: Vec<String> = note.lines().map(str::to_string).collect();
-    let mut env: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
-    let payload = String::from_utf8(base64_decode(env["payload"].as_str().unwrap())).unwrap();
-    env["payload"] = serde_json::Value::String(base64_encode(edit(payload).as_bytes()));
-    lines[0] = serde_json::to_string(&env).unwrap();
+    let mut changed = false;
+    let lines: Vec<String> = note
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            let mut env: serde_json::Value = serde_json::from_str(line).unwrap();
+            let payload =
+                String::from_utf8(base64_decode(env["payload"].as_str().unwrap())).unwrap();
+            let edited = edit(payload.clone());
+            changed |= edited != payload;
+            env["payload"] = serde_json::Value::String(base64_encode(edited.as_bytes()));
+            serde_json::to_string(&env).unwrap()
+        })
+        .collect();
+    assert!(changed, "the tampering edit changed no statement");
     lines.join("\n") + "\n"
 }
 
@@ -473,11 +485,25 @@ fn unsigned_or_untrusted_commits_are_not_merged_and_nothing_changes() {
         ])
         .assert_ok();
     s.repo.git(&["switch", "-q", "main"]).assert_ok();
+    let server = sb.server("server.git");
+    s.repo.add_remote(&server);
+    s.repo
+        .push_as("alice", &["-q", "origin", "main"])
+        .assert_ok();
+    let on_server = |spec: &str| {
+        sb.run(
+            &server,
+            Path::new("git"),
+            &["rev-parse", "-q", "--verify", spec],
+            &[],
+            None,
+        )
+    };
     for (branch, rule) in [
         ("unsigned", "signatures.unsigned"),
         ("untrusted", "signatures."),
     ] {
-        s.merge(branch, &[])
+        s.merge(branch, &["--push"])
             .assert_code(1)
             .assert_output_has(rule)
             .assert_output_has("not merged");
@@ -491,7 +517,29 @@ fn unsigned_or_untrusted_commits_are_not_merged_and_nothing_changes() {
             "a note was written after refusing {branch}"
         );
         s.repo.git(&["diff", "--quiet", "HEAD"]).assert_ok();
+        assert_eq!(
+            on_server("refs/heads/main").stdout().trim(),
+            main,
+            "pushed after refusing {branch}"
+        );
+        assert!(
+            !on_server("refs/notes/vouch").output.status.success(),
+            "a note was pushed after refusing {branch}"
+        );
     }
+    // The same merge, once the branch is fine, goes out whole: merge and note in one push.
+    let fine = feature(&s.repo, "pushed", 1);
+    s.merge("pushed", &["--push"])
+        .assert_ok()
+        .assert_output_has("pushed refs/heads/main and refs/notes/vouch");
+    let merged = s.repo.head();
+    assert_eq!(on_server("refs/heads/main").stdout().trim(), merged);
+    assert_eq!(
+        on_server("refs/notes/vouch").stdout().trim(),
+        s.repo.rev("refs/notes/vouch")
+    );
+    assert_eq!(s.repo.rev("HEAD^2"), fine);
+    let main = merged;
     // An attestation key the policy does not trust is refused before anything happens.
     feature(&s.repo, "fine", 1);
     s.repo
