@@ -5,12 +5,12 @@
 //! trusted_verifiers` names, with `valid-after` / `valid-before` bounding when each key may sign.
 //! A downstream verifier can instead bring its own keys (`vouch attest verify --key`).
 //!
-//! Rotation mirrors the commit-signature keys exactly: a **retired** key's attestations verified
-//! before its `since` stay valid; a **compromised** key's attestations all fail, except on the
-//! merge commits listed in `exempt_commits`.
+//! Rotation is the commit-signature keys' model ([`crate::policy::KeyRotation`], shared): a
+//! **retired** key's attestations verified before its `since` stay valid; a **compromised**
+//! key's attestations all fail, except on the merge commits listed in `exempt_commits`.
 
 use super::AttestError;
-use crate::policy::{AttestationPolicy, Policy};
+use crate::policy::{AttestationPolicy, Policy, Rotated};
 use crate::signatures::allowed_signers;
 use p256::ecdsa::signature::{Signer as _, Verifier as _};
 use ssh_key::private::{EcdsaKeypair, KeypairData};
@@ -107,20 +107,10 @@ pub fn judge(
     commit: &str,
     time: i64,
 ) -> Result<(), KeyProblem> {
-    if policy.is_compromised(&key.fingerprint) {
-        if policy
-            .exempt_commits
-            .iter()
-            .any(|c| c.eq_ignore_ascii_case(commit))
-        {
-            return Ok(());
-        }
-        return Err(KeyProblem::Compromised);
-    }
-    if let Some(since) = policy.retired_since(&key.fingerprint) {
-        if time >= since {
-            return Err(KeyProblem::Retired(since));
-        }
+    match policy.rotation().judge(&[&key.fingerprint], commit, time) {
+        Err(Rotated::Compromised) => return Err(KeyProblem::Compromised),
+        Err(Rotated::Retired(since)) => return Err(KeyProblem::Retired(since)),
+        Ok(()) => {}
     }
     if !key.valid_at(time) {
         return Err(KeyProblem::OutsideWindow);

@@ -118,20 +118,79 @@ pub struct SignaturesPolicy {
 }
 
 impl SignaturesPolicy {
+    /// The key-rotation entries of `[signatures]`.
+    pub fn rotation(&self) -> KeyRotation<'_> {
+        KeyRotation {
+            retired: &self.retired,
+            compromised: &self.compromised,
+            exempt_commits: &self.exempt_commits,
+        }
+    }
+
     /// True when `[signatures] compromised` names one of `fingerprints` (canonical forms).
+    pub fn is_compromised(&self, fingerprints: &[&str]) -> bool {
+        self.rotation().is_compromised(fingerprints)
+    }
+
+    /// The earliest retirement date `[[signatures.retired]]` gives one of `fingerprints`.
+    pub fn retired_since(&self, fingerprints: &[&str]) -> Option<i64> {
+        self.rotation().retired_since(fingerprints)
+    }
+}
+
+/// How a key left service: the one model commit-signature keys (`[signatures]`) and verifier
+/// keys (`[attestation]`) share. A **retired** key's signatures made before its date stay
+/// valid; a **compromised** key's signatures all fail, except on the listed known-good commits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyRotation<'p> {
+    /// (fingerprint, retired-at as Unix seconds)
+    pub retired: &'p [(String, i64)],
+    pub compromised: &'p [String],
+    pub exempt_commits: &'p [String],
+}
+
+/// Why rotation refuses one signature by a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rotated {
+    /// Listed as compromised, and the commit is not a known-good one.
+    Compromised,
+    /// Retired at this time (Unix seconds), and the signature is from then or later.
+    Retired(i64),
+}
+
+impl KeyRotation<'_> {
+    /// True when `compromised` names one of `fingerprints` (canonical forms).
     pub fn is_compromised(&self, fingerprints: &[&str]) -> bool {
         self.compromised
             .iter()
             .any(|l| crate::signatures::fingerprint::names_any(l, fingerprints))
     }
 
-    /// The earliest retirement date `[[signatures.retired]]` gives one of `fingerprints`.
+    /// The earliest retirement date given one of `fingerprints`.
     pub fn retired_since(&self, fingerprints: &[&str]) -> Option<i64> {
         self.retired
             .iter()
             .filter(|(fp, _)| crate::signatures::fingerprint::names_any(fp, fingerprints))
             .map(|&(_, since)| since)
             .min()
+    }
+
+    /// True when `commit` is listed as known-good despite a compromised key.
+    pub fn exempts(&self, commit: &str) -> bool {
+        self.exempt_commits
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(commit))
+    }
+
+    /// Whether a signature on `commit` at `time` by a key with `fingerprints` still counts.
+    pub fn judge(&self, fingerprints: &[&str], commit: &str, time: i64) -> Result<(), Rotated> {
+        if self.is_compromised(fingerprints) && !self.exempts(commit) {
+            return Err(Rotated::Compromised);
+        }
+        match self.retired_since(fingerprints) {
+            Some(since) if time >= since => Err(Rotated::Retired(since)),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -253,20 +312,14 @@ pub struct AttestationPolicy {
 }
 
 impl AttestationPolicy {
-    /// True when `compromised` names `fingerprint`.
-    pub fn is_compromised(&self, fingerprint: &str) -> bool {
-        self.compromised
-            .iter()
-            .any(|l| crate::signatures::fingerprint::names_any(l, &[fingerprint]))
-    }
-
-    /// The earliest retirement date `[[attestation.retired]]` gives `fingerprint`.
-    pub fn retired_since(&self, fingerprint: &str) -> Option<i64> {
-        self.retired
-            .iter()
-            .filter(|(fp, _)| crate::signatures::fingerprint::names_any(fp, &[fingerprint]))
-            .map(|&(_, since)| since)
-            .min()
+    /// The key-rotation entries of `[attestation]`: verifier keys follow the same model as
+    /// commit-signature keys.
+    pub fn rotation(&self) -> KeyRotation<'_> {
+        KeyRotation {
+            retired: &self.retired,
+            compromised: &self.compromised,
+            exempt_commits: &self.exempt_commits,
+        }
     }
 
     /// The verifier id written into attestations when the policy names none.
