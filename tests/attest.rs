@@ -721,6 +721,35 @@ fn securesystemslib_accepts_the_envelope_and_rejects_tampering() {
         1,
     );
     python_check(&sb, &note, &s.verifier_pub, &m1, 1);
+
+    // The whole branch with securesystemslib and git alone: the README's downstream command.
+    python_branch(&s, 0, "ok: 2 attestations verified");
+    let first = s.note(&m1);
+    s.set_note(&m1, &first.replacen("{\"payload\"", "{ \"payload\"", 1));
+    python_branch(&s, 1, "chain broken");
+    s.set_note(&m1, &first);
+    s.repo.write("direct.txt", "around vouch merge\n");
+    let direct = s.repo.commit("direct");
+    python_branch(&s, 1, &format!("{direct} has no attestation"));
+}
+
+/// `dsse_verify.py --branch`: the chain down main, checked without vouch.
+fn python_branch(s: &Setup<'_>, expect: i32, needle: &str) {
+    let Some(py) = python() else { return };
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/attest/dsse_verify.py");
+    let run = s.repo.sandbox.run(
+        &s.repo.path,
+        &py,
+        &[
+            script.to_str().unwrap(),
+            "--branch",
+            s.verifier_pub.to_str().unwrap(),
+            "refs/heads/main",
+        ],
+        &[],
+        None,
+    );
+    run.assert_code(expect).assert_output_has(needle);
 }
 
 #[test]
