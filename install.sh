@@ -12,7 +12,8 @@ Usage: ./install.sh [--prefix DIR] [--test] [--no-install] [--help]
                  it as PREFIX/bin/vouch (default prefix /usr/local)
   --prefix DIR   install into DIR/bin instead of /usr/local/bin
   --test         install what the tests need, then run the whole suite: formatting, clippy,
-                 every test in the workspace and the built-in secret-rule examples
+                 every test in the workspace, the built-in secret-rule examples, and every
+                 fuzz target for FUZZ_SECONDS each (default 20; 0 only builds them)
   --no-install   build only; do not copy the binary
   --help         this text
 
@@ -36,11 +37,13 @@ done
 
 cd "$(dirname "$0")"
 
-# System packages: a C compiler for libgit2, pkg-config, git itself, and the reference tools the
-# tests compare against (gpg, ssh-keygen; python3-venv for securesystemslib, which checks the
-# attestations' DSSE envelopes independently of vouch).
+# System packages: a C compiler for libgit2 (and C++ for libFuzzer, in build-essential),
+# pkg-config, git itself, and the reference tools the tests compare against (gpg, ssh-keygen).
 packages=(build-essential pkg-config git gnupg openssh-client ca-certificates)
-[ "$mode" = test ] && packages+=(python3 python3-venv)
+# The tests also start a real PostgreSQL (the bot's shared queue), make RSA keys for the GitHub
+# App with openssl, and check the attestations' DSSE envelopes with securesystemslib in a venv
+# (python3-venv), independently of vouch.
+if [ "$mode" = test ]; then packages+=(postgresql openssl python3 python3-venv); fi
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
   for p in "${packages[@]}"; do
@@ -87,6 +90,9 @@ if [ "$mode" = test ]; then
   cargo run --quiet --locked -p vouch-hooks -- rules test
   # Secret-scanning accuracy on the labelled corpus (prints recall and false-alarm rate).
   VOUCH="${CARGO_TARGET_DIR:-target}/debug/vouch" MIN_RECALL=90 MAX_FALSE=2 scripts/eval-secrets.sh
+  # Every fuzz target, briefly, from its committed seeds: a parser regression crashes here.
+  # Plain cargo on the stable toolchain builds them (see scripts/fuzz.sh); nothing to install.
+  scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
   exit 0
 fi
 

@@ -242,7 +242,7 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<Outcome> {
     change.pusher = super::pusher(&policy, Some(&repo));
     change.updates.push(update);
     if let Some(file) = &args.review {
-        let pr = super::review::read_input(file)?;
+        let pr = super::review::read_pull_request(file)?;
         if !pr.head_sha.eq_ignore_ascii_case(&source.to_string()) {
             return Err(UsageError::new(format!(
                 "the review is of {}, not of {} ({})",

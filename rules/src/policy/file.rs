@@ -128,9 +128,12 @@ pub struct SecretsSection {
     /// Honour `vouch:allow` / `vouch:allow-next-line` comments. Turn off in CI to audit them.
     #[serde(default = "yes")]
     pub inline_allow: bool,
-    /// Files larger than this are reported as not scanned (never silently skipped).
+    /// Files larger than this are not scanned; `oversize` says whether that fails the check.
     #[serde(default = "default_max_file_bytes")]
     pub max_file_bytes: Spanned<i64>,
+    /// `fail` (the default) or `warn`: what a file over `max_file_bytes` does.
+    #[serde(default = "default_oversize")]
+    pub oversize: Spanned<String>,
     /// Path globs never scanned (e.g. test fixtures with fake keys).
     #[serde(default)]
     pub allow_paths: Vec<Spanned<String>>,
@@ -150,6 +153,7 @@ impl Default for SecretsSection {
             baseline: default_baseline(),
             inline_allow: true,
             max_file_bytes: default_max_file_bytes(),
+            oversize: default_oversize(),
             allow_paths: Vec::new(),
             disable_rules: Vec::new(),
             min_confidence: default_min_confidence(),
@@ -166,7 +170,11 @@ fn default_baseline() -> Spanned<String> {
 }
 
 fn default_max_file_bytes() -> Spanned<i64> {
-    Spanned::new(0..0, 10 * 1024 * 1024)
+    Spanned::new(0..0, 256 * 1024 * 1024)
+}
+
+fn default_oversize() -> Spanned<String> {
+    Spanned::new(0..0, "fail".into())
 }
 
 fn default_min_confidence() -> Spanned<String> {

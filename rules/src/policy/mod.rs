@@ -51,6 +51,31 @@ impl Confidence {
     }
 }
 
+/// The most `[secrets] max_file_bytes` may be: the largest file git's diff engine (libgit2) reads
+/// line by line. Past it libgit2 calls any file binary without looking, so a larger limit
+/// would be a limit in name only.
+pub const MAX_SCANNED_FILE_BYTES: u64 = 512 * 1024 * 1024;
+
+/// What a file too large to scan does to the secrets check (`[secrets] oversize`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Oversize {
+    /// The check fails: a secret must not pass by padding a file past the limit.
+    #[default]
+    Fail,
+    /// A warning only.
+    Warn,
+}
+
+impl Oversize {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "fail" => Some(Oversize::Fail),
+            "warn" => Some(Oversize::Warn),
+            _ => None,
+        }
+    }
+}
+
 /// A forge repository permission, lowest first.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
@@ -202,6 +227,7 @@ pub struct SecretsPolicy {
     pub baseline: String,
     pub inline_allow: bool,
     pub max_file_bytes: u64,
+    pub oversize: Oversize,
     pub allow_paths: Vec<Glob>,
     pub disable_rules: Vec<String>,
     pub min_confidence: Confidence,

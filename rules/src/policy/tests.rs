@@ -211,3 +211,23 @@ fn the_pusher_is_read_one_way() {
     );
     assert_eq!(server.pusher(env(&[]), Some(" ".into())), None);
 }
+
+#[test]
+fn oversize_defaults_to_fail_with_a_256_mib_limit() {
+    let p = parse("").unwrap();
+    assert_eq!(p.secrets.max_file_bytes, 256 * 1024 * 1024);
+    assert_eq!(p.secrets.oversize, Oversize::Fail);
+    let warn = parse("[secrets]\noversize = \"warn\"\n").unwrap();
+    assert_eq!(warn.secrets.oversize, Oversize::Warn);
+    let (line, column, message, hint) = invalid("[secrets]\noversize = \"wran\"\n");
+    assert_eq!((line, column), (2, 12));
+    assert_eq!(message, "unknown `oversize` value \"wran\"");
+    assert!(hint.unwrap().contains("did you mean \"warn\"?"));
+    let (line, _, message, hint) = invalid("[secrets]\nmax_file_bytes = 536870913\n");
+    assert_eq!(line, 2);
+    assert!(message.contains("between 1 and 536870912"), "{message}");
+    assert!(hint.unwrap().contains("268435456"));
+    assert!(parse("[secrets]\nmax_file_bytes = 536870912\n").is_ok());
+    let (_, _, message, _) = invalid("[secrets]\nmax_file_bytes = 0\n");
+    assert!(message.contains("not 0"), "{message}");
+}

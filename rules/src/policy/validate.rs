@@ -150,9 +150,28 @@ impl Validator<'_> {
 
     fn secrets(&self, sec: file::SecretsSection) -> Result<SecretsPolicy, PolicyError> {
         let max_file_bytes = *sec.max_file_bytes.get_ref();
-        if max_file_bytes <= 0 {
-            return Err(self.bad(&sec.max_file_bytes, "`max_file_bytes` must be positive"));
+        if max_file_bytes <= 0 || max_file_bytes as u64 > MAX_SCANNED_FILE_BYTES {
+            return Err(self
+                .bad(
+                    &sec.max_file_bytes,
+                    format!(
+                        "`max_file_bytes` must be between 1 and {MAX_SCANNED_FILE_BYTES} (512 MiB, the most git's diff engine reads as text), not {max_file_bytes}"
+                    ),
+                )
+                .with_hint("the default is 268435456 (256 MiB); a file over the limit fails the check unless `oversize = \"warn\"`"));
         }
+        let oversize = Oversize::parse(sec.oversize.get_ref()).ok_or_else(|| {
+            let given = sec.oversize.get_ref();
+            let err = self.bad(&sec.oversize, format!("unknown `oversize` value {given:?}"));
+            match error::did_you_mean(given, ["fail", "warn"]) {
+                Some(best) => {
+                    err.with_hint(format!("did you mean \"{best}\"? (\"fail\" or \"warn\")"))
+                }
+                None => err.with_hint(
+                    "use \"fail\" (a file too large to scan fails the check) or \"warn\"",
+                ),
+            }
+        })?;
         let min_confidence = Confidence::parse(sec.min_confidence.get_ref()).ok_or_else(|| {
             self.bad(
                 &sec.min_confidence,
@@ -173,6 +192,7 @@ impl Validator<'_> {
             baseline: sec.baseline.into_inner(),
             inline_allow: sec.inline_allow,
             max_file_bytes: max_file_bytes as u64,
+            oversize,
             allow_paths,
             disable_rules: self.strings(sec.disable_rules, "disable_rules")?,
             min_confidence,
