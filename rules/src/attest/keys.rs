@@ -173,17 +173,27 @@ pub fn from_file(text: &str, file: &str) -> Result<Vec<VerifierKey>, AttestError
     Ok(keys)
 }
 
-/// A private key that signs attestations.
-#[derive(Debug)]
+/// A private key that signs attestations. Its `Debug` shows the fingerprint only.
 pub struct SigningKey {
     fingerprint: String,
     public: VerifierKey,
     secret: Secret,
+    /// The whole OpenSSH key, when it was read from one: it also signs git commits.
+    ssh: Option<Box<ssh_key::PrivateKey>>,
 }
 
 enum Secret {
     Ed25519(ed25519_dalek::SigningKey),
     P256(p256::ecdsa::SigningKey),
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("fingerprint", &self.fingerprint)
+            .field("secret", &self.secret)
+            .finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for Secret {
@@ -228,7 +238,27 @@ impl SigningKey {
             fingerprint: public.fingerprint.clone(),
             public,
             secret,
+            ssh: Some(Box::new(private)),
         })
+    }
+
+    /// An SSH signature of a git commit object (namespace `git`, SHA-512), armored as git writes
+    /// it into the `gpgsig` header: what `git commit -S` makes with `gpg.format = ssh`, so
+    /// `git verify-commit` accepts it with the key in `gpg.ssh.allowedSignersFile`.
+    pub fn sign_commit(&self, commit: &[u8]) -> Result<String, AttestError> {
+        let bad = |reason: String| AttestError::UnusableKey {
+            key: self.public.name.clone(),
+            reason,
+        };
+        let key = self
+            .ssh
+            .as_ref()
+            .ok_or_else(|| bad("not read from an OpenSSH key file".into()))?;
+        let sig = key
+            .sign("git", HashAlg::Sha512, commit)
+            .map_err(|e| bad(e.to_string()))?;
+        sig.to_pem(ssh_key::LineEnding::LF)
+            .map_err(|e| bad(e.to_string()))
     }
 
     /// `SHA256:…`: the DSSE `keyid` of its signatures.
@@ -275,6 +305,7 @@ impl SigningKey {
             },
             fingerprint,
             secret: Secret::Ed25519(secret),
+            ssh: None,
         }
     }
 }
