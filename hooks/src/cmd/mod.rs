@@ -1,11 +1,13 @@
 //! One module per command; `run` dispatches.
 
+pub mod attest;
 pub mod baseline;
 pub mod check;
 pub mod hook;
 pub mod init;
 pub mod install;
 pub mod keys;
+pub mod merge;
 pub mod owners;
 pub mod policy;
 pub mod review;
@@ -39,6 +41,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Keys(c) => keys::run(c, &out),
         Command::Owners(a) => owners::run(a, &out),
         Command::Review(a) => review::run(a, &out),
+        Command::Merge(a) => merge::run(a, &out),
+        Command::Attest(c) => attest::run(c, &out),
     }
 }
 
