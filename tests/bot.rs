@@ -537,39 +537,81 @@ fn check_config_names_what_is_wrong() {
     assert!(run.stderr().contains("typo.toml:2"), "{}", run.stderr());
 }
 
+/// What the bot signs its merge commits with in a merge scenario.
+enum MergeKey {
+    /// One OpenSSH key signs the merge commit and the attestation.
+    Ssh,
+    /// An OpenPGP key from gpg signs the merge commit; an OpenSSH key the attestation.
+    OpenPgp,
+}
+
 /// `[attestation] merge = "on-approval"`: carol's approval makes the pull request pass, and the
 /// bot makes the merge itself — signed with its own key file, judged as the push it makes (the
 /// bot is `push_allow`'s one identity), attested — and pushes merge and note over HTTPS with the
 /// installation token. git verifies the merge commit; `vouch attest verify` the note.
-#[test]
-fn on_approval_the_bot_merges_signs_attests_and_pushes() {
+fn the_bot_merges_on_approval(merge_key: MergeKey) {
     let mut w = World::new();
-    let key = w.sb.path().join("merge-key");
-    w.sb.run(
-        w.sb.path(),
-        std::path::Path::new("ssh-keygen"),
-        &[
-            "-q",
-            "-t",
-            "ed25519",
-            "-N",
-            "",
-            "-C",
-            "vouch-bot",
-            "-f",
-            key.to_str().unwrap(),
-        ],
-        &[],
-        None,
-    )
-    .assert_ok();
-    let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
     let bot_email = "vouch-bot@users.noreply.github.com";
+    // The attestation's key (for `MergeKey::Ssh` also the merge commit's).
+    let (attest_key, attest_public) = w.sb.ssh_key("attestation-key");
     let signers = std::fs::read_to_string(w.work.join(".vouch/allowed_signers")).unwrap();
     w.write(
         ".vouch/allowed_signers",
-        &format!("{signers}{bot_email} {}\n", public.trim()),
+        &format!("{signers}{bot_email} {attest_public}\n"),
     );
+    let mut env = vec![(
+        "VOUCH_BOT_MERGE_KEY_PATH".to_string(),
+        attest_key.display().to_string(),
+    )];
+    let gpg = |w: &World, args: &[&str]| {
+        w.sb.run(w.sb.path(), std::path::Path::new("gpg"), args, &[], None)
+    };
+    if let MergeKey::OpenPgp = merge_key {
+        gpg(
+            &w,
+            &[
+                "--batch",
+                "--quiet",
+                "--passphrase",
+                "",
+                "--quick-gen-key",
+                &format!("vouch-bot <{bot_email}>"),
+                "ed25519",
+                "sign",
+                "0",
+            ],
+        )
+        .assert_ok();
+        let public = gpg(&w, &["--armor", "--export", bot_email]);
+        public.assert_ok();
+        w.write(".vouch/keys/vouch-bot.asc", &public.stdout());
+        let secret = gpg(
+            &w,
+            &[
+                "--batch",
+                "--pinentry-mode",
+                "loopback",
+                "--passphrase",
+                "",
+                "--armor",
+                "--export-secret-keys",
+                bot_email,
+            ],
+        );
+        secret.assert_ok();
+        let secret_file = w.sb.path().join("merge-key.asc");
+        std::fs::write(&secret_file, secret.stdout()).unwrap();
+        env = vec![
+            (
+                "VOUCH_BOT_MERGE_KEY_PATH".to_string(),
+                secret_file.display().to_string(),
+            ),
+            (
+                "VOUCH_BOT_MERGE_ATTESTATION_KEY_PATH".to_string(),
+                attest_key.display().to_string(),
+            ),
+        ];
+    }
     w.write(
         ".vouch/policy.toml",
         &format!(
@@ -581,7 +623,26 @@ fn on_approval_the_bot_merges_signs_attests_and_pushes() {
     w.commit_as(&alice, "the bot merges main", true);
     w.git(&["push", "-q", "origin", "main"]);
     let base = w.main_sha().trim().to_string();
-    w.start_bot_with(&[("VOUCH_BOT_MERGE_KEY_PATH", key.to_str().unwrap())]);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    w.start_bot_with(&env);
+    if let MergeKey::OpenPgp = merge_key {
+        // Alone, an OpenPGP key cannot sign the attestation: the configuration says so.
+        let config = std::fs::read_to_string(&w.config).unwrap();
+        let alone = w.sb.path().join("openpgp-alone.toml");
+        std::fs::write(
+            &alone,
+            format!("{config}\n[merge]\nkey_path = \"{}\"\n", env[0].1),
+        )
+        .unwrap();
+        let run = w.run_bot_cli(&["check-config", "--config", alone.to_str().unwrap()]);
+        assert_eq!(run.code(), 2, "{}", run.stdout());
+        assert!(
+            run.stderr().contains("merge.attestation_key_path"),
+            "{}",
+            run.stderr()
+        );
+        assert!(!run.stderr().contains("PRIVATE KEY"), "{}", run.stderr());
+    }
 
     let head = alice_pull(&w, "merged.txt");
     let carol = w.carol.clone();
@@ -606,15 +667,27 @@ fn on_approval_the_bot_merges_signs_attests_and_pushes() {
     let merge = bare(&["rev-parse", "main"]).stdout().trim().to_string();
     assert_eq!(bare(&["rev-parse", "main^1"]).stdout().trim(), base);
     assert_eq!(bare(&["rev-parse", "main^2"]).stdout().trim(), head);
-    let signers_file = w.sb.path().join("bot-signers");
-    std::fs::write(&signers_file, format!("{bot_email} {}\n", public.trim())).unwrap();
-    bare(&[
-        "-c",
-        &format!("gpg.ssh.allowedSignersFile={}", signers_file.display()),
-        "verify-commit",
-        &merge,
-    ])
-    .assert_ok();
+    let verified = match merge_key {
+        MergeKey::Ssh => {
+            let signers_file = w.sb.path().join("bot-signers");
+            std::fs::write(&signers_file, format!("{bot_email} {attest_public}\n")).unwrap();
+            bare(&[
+                "-c",
+                &format!("gpg.ssh.allowedSignersFile={}", signers_file.display()),
+                "verify-commit",
+                "--raw",
+                &merge,
+            ])
+        }
+        // The key is in the sandbox's own keyring: gpg, through git, is the judge.
+        MergeKey::OpenPgp => bare(&["verify-commit", "--raw", &merge]),
+    };
+    verified.assert_ok();
+    let good = match merge_key {
+        MergeKey::Ssh => "Good \"git\" signature",
+        MergeKey::OpenPgp => "GOODSIG",
+    };
+    assert!(verified.stderr().contains(good), "{}", verified.stderr());
     bare(&["notes", "--ref", "refs/notes/vouch", "show", &merge]).assert_ok();
     w.git(&[
         "fetch",
@@ -625,7 +698,7 @@ fn on_approval_the_bot_merges_signs_attests_and_pushes() {
     ]);
     w.git(&["switch", "-q", "main"]);
     w.git(&["reset", "-q", "--hard", "origin/main"]);
-    let pubkey = key.with_extension("pub");
+    let pubkey = attest_key.with_extension("pub");
     w.vouch(&[
         "attest",
         "verify",
@@ -637,4 +710,14 @@ fn on_approval_the_bot_merges_signs_attests_and_pushes() {
     .assert_ok()
     .assert_output_has("1 attestations covering 1 commits");
     w.assert_clean();
+}
+
+#[test]
+fn on_approval_the_bot_merges_signs_attests_and_pushes() {
+    the_bot_merges_on_approval(MergeKey::Ssh);
+}
+
+#[test]
+fn an_openpgp_merge_key_signs_the_bots_merge_and_gpg_verifies_it() {
+    the_bot_merges_on_approval(MergeKey::OpenPgp);
 }

@@ -65,6 +65,7 @@ struct File {
 #[serde(deny_unknown_fields)]
 struct MergeFile {
     key_path: Option<PathBuf>,
+    attestation_key_path: Option<PathBuf>,
     committer_name: Option<String>,
     committer_email: Option<String>,
     pusher: Option<String>,
@@ -100,10 +101,14 @@ pub struct Config {
 /// Who the bot is when it makes the signed merge, and the key it signs with.
 #[derive(Debug)]
 pub struct Merger {
-    /// An unencrypted OpenSSH Ed25519 or ECDSA P-256 private key: it signs the merge commit
-    /// (git's SSH signature format) and the attestation (DSSE).
+    /// An unencrypted private key that signs the merge commit: OpenSSH Ed25519 or ECDSA P-256
+    /// (git's SSH signature format; it also signs the attestation unless `attestation_key` is
+    /// set) or an armored OpenPGP secret key (gpg's format).
     pub key: SecretString,
     pub key_source: String,
+    /// An OpenSSH Ed25519 or ECDSA P-256 key that signs the attestation (DSSE), with where it
+    /// came from; required when `key` is OpenPGP.
+    pub attestation_key: Option<(SecretString, String)>,
     pub committer_name: String,
     pub committer_email: String,
     /// The identity branch protection must let push (`push_allow`), e.g. `vouch-bot[bot]`.
@@ -308,15 +313,43 @@ impl Config {
                     "make one with `ssh-keygen -t ed25519 -N '' -f merge-key` and make it readable by the bot only",
                 )?;
                 let key_source = format!("merge.key_path {}", path.display());
-                if let Err(e) = vouch_rules::attest::keys::SigningKey::from_openssh(
+                let commit_key = vouch_rules::attest::merge_key::MergeKey::from_text(
                     key.expose_secret(),
                     &key_source,
-                ) {
-                    return Err(ConfigError::invalid(key_source, e.to_string(), e.hint()));
-                }
+                )
+                .map_err(|e| ConfigError::invalid(&key_source, e.to_string(), e.hint()))?;
+                let attestation_key = match env("MERGE_ATTESTATION_KEY_PATH")
+                    .map(PathBuf::from)
+                    .or(m.attestation_key_path)
+                {
+                    Some(path) => {
+                        let text = read_secret(
+                            &path,
+                            "merge.attestation_key_path",
+                            "make one with `ssh-keygen -t ed25519 -N '' -f attestation-key` and make it readable by the bot only",
+                        )?;
+                        let source = format!("merge.attestation_key_path {}", path.display());
+                        if let Err(e) = vouch_rules::attest::keys::SigningKey::from_openssh(
+                            text.expose_secret(),
+                            &source,
+                        ) {
+                            return Err(ConfigError::invalid(source, e.to_string(), e.hint()));
+                        }
+                        Some((text, source))
+                    }
+                    None if commit_key.attestation_key().is_none() => {
+                        return Err(ConfigError::invalid(
+                            &key_source,
+                            "an OpenPGP key signs the merge commit but not the attestation",
+                            "set merge.attestation_key_path to an OpenSSH Ed25519 or ECDSA P-256 key (`ssh-keygen -t ed25519 -N ''`) trusted in [attestation] trusted_verifiers",
+                        ));
+                    }
+                    None => None,
+                };
                 Some(Merger {
                     key,
                     key_source,
+                    attestation_key,
                     committer_name: env("MERGE_COMMITTER_NAME")
                         .or(m.committer_name)
                         .unwrap_or_else(|| "vouch-bot".into()),

@@ -1,7 +1,7 @@
 //! The bot's merge mode (policy `[attestation] merge`): once a pull request passes on an
 //! approval (`on-approval`) or a merge-queue group passes (`merge-queue`), the bot makes the
-//! merge itself in its mirror, signs the merge commit with its own key (git's SSH signature
-//! format, so `git verify-commit` accepts it), judges the push that will carry it with the one
+//! merge itself in its mirror, signs the merge commit with its own key (SSH or OpenPGP, in the
+//! format git writes, so `git verify-commit` accepts it), judges the push that will carry it with the one
 //! engine — the bot as the pusher, so `push_allow` decides — writes the attestation note, and
 //! pushes merge and note in one atomic push. Anything that fails leaves the forge untouched.
 
@@ -9,6 +9,7 @@ use crate::config::Merger;
 use git2::{Oid, Repository, Signature};
 use secrecy::ExposeSecret;
 use vouch_rules::attest::keys::{self, SigningKey};
+use vouch_rules::attest::merge_key::MergeKey;
 use vouch_rules::attest::statement::{source_levels, MergeFacts};
 use vouch_rules::change::git::Gatherer;
 use vouch_rules::change::{Change, Stage};
@@ -69,8 +70,22 @@ pub struct Plan<'a> {
 /// Make, judge and attest the merge in the mirror at `repo` (blocking). Nothing leaves the
 /// mirror here; the caller pushes [`Made::refspecs`].
 pub fn make(repo: &Repository, plan: &Plan<'_>, merger: &Merger) -> Result<Made, MergeError> {
-    let key = SigningKey::from_openssh(merger.key.expose_secret(), &merger.key_source)
+    let commit_key = MergeKey::from_text(merger.key.expose_secret(), &merger.key_source)
         .map_err(|e| MergeError::Key(e.to_string()))?;
+    let own;
+    let key = match &merger.attestation_key {
+        Some((text, source)) => {
+            own = SigningKey::from_openssh(text.expose_secret(), source)
+                .map_err(|e| MergeError::Key(e.to_string()))?;
+            &own
+        }
+        None => commit_key.attestation_key().ok_or_else(|| {
+            MergeError::Key(format!(
+                "{} signs commits only; set merge.attestation_key_path",
+                merger.key_source
+            ))
+        })?,
+    };
     let policy = plan.policy;
     let att = &policy.attestation;
     let target = format!("refs/heads/{}", plan.base);
@@ -116,7 +131,7 @@ pub fn make(repo: &Repository, plan: &Plan<'_>, merger: &Merger) -> Result<Made,
     let buffer = repo
         .commit_create_buffer(&who, &who, &plan.message, &tree, &[&base, &head])
         .map_err(git)?;
-    let signature = key
+    let signature = commit_key
         .sign_commit(&buffer)
         .map_err(|e| MergeError::Key(e.to_string()))?;
     let text = std::str::from_utf8(&buffer)
@@ -159,7 +174,7 @@ pub fn make(repo: &Repository, plan: &Plan<'_>, merger: &Merger) -> Result<Made,
         levels: source_levels(policy, &target),
     };
     let note =
-        vouch_rules::attest::sign(&facts, &key).map_err(|e| MergeError::Key(e.to_string()))?;
+        vouch_rules::attest::sign(&facts, key).map_err(|e| MergeError::Key(e.to_string()))?;
     let note = String::from_utf8(note)
         .map_err(|_| MergeError::Git("the attestation is not UTF-8".into()))?;
     repo.note(&who, &who, Some(&att.notes_ref), merge, &note, false)

@@ -18,6 +18,7 @@ pub mod check;
 pub mod dsse;
 pub mod history;
 pub mod keys;
+pub mod merge_key;
 pub mod statement;
 
 use dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE};
