@@ -12,21 +12,6 @@ mod common;
 use common::{Sandbox, TestRepo};
 use std::path::{Path, PathBuf};
 
-fn keygen(sb: &Sandbox, name: &str, kind: &[&str]) -> (PathBuf, String) {
-    let key = sb.path().join(name);
-    let mut args = vec!["-q"];
-    args.extend_from_slice(kind);
-    args.extend_from_slice(&["-N", "", "-C", name, "-f", key.to_str().unwrap()]);
-    sb.run(sb.path(), Path::new("ssh-keygen"), &args, &[], None)
-        .assert_ok();
-    let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
-    (key, public.trim().to_string())
-}
-
-fn ed25519(sb: &Sandbox, name: &str) -> (PathBuf, String) {
-    keygen(sb, name, &["-t", "ed25519"])
-}
-
 fn policy(extra: &str) -> String {
     format!(
         "[signatures]\nrequired = true\n\n[[branch]]\npattern = \"main\"\npush_allow = [\"alice\"]\n\n[attestation]\nverifier_id = \"https://git.example.com/vouch\"\ntrusted_verifiers = [\"vouch-verifier\"]\n{extra}"
@@ -43,8 +28,8 @@ struct Setup<'s> {
 }
 
 fn setup(sb: &Sandbox) -> Setup<'_> {
-    let (alice, alice_pub) = ed25519(sb, "alice");
-    let (verifier, verifier_pub) = ed25519(sb, "verifier");
+    let (alice, alice_pub) = sb.ssh_key("alice");
+    let (verifier, verifier_pub) = sb.ssh_key("verifier");
     let repo = sb.repo("work");
     repo.write(
         ".vouch/allowed_signers",
@@ -376,7 +361,7 @@ fn attest_verify_names_the_first_break() {
     s.repo.git(&["reset", "-q", "--hard", &m2]).assert_ok();
 
     // A key the downstream does not trust.
-    let (_, other_pub) = ed25519(&sb, "other");
+    let (_, other_pub) = sb.ssh_key("other");
     let other = sb.path().join("other.pub");
     std::fs::write(&other, other_pub).unwrap();
     s.verify(&["--key", other.to_str().unwrap()])
@@ -448,11 +433,31 @@ fn a_policy_rollback_is_refused() {
         .assert_output_has("rolled back");
 }
 
+/// A tip that reached the branch without an attestation breaks the chain: `vouch merge` will
+/// not attest on top of it, and nothing moves.
+#[test]
+fn a_merge_onto_an_unattested_tip_is_refused() {
+    let sb = Sandbox::new();
+    let s = setup(&sb);
+    feature(&s.repo, "one", 1);
+    s.merge("one", &[]).assert_ok();
+    // A signed commit lands on main outside vouch: no note.
+    s.repo.write("outside.txt", "landed without vouch\n");
+    s.repo.commit("landed without vouch");
+    let tip = s.repo.head();
+    feature(&s.repo, "two", 1);
+    s.merge("two", &[])
+        .assert_code(2)
+        .assert_output_has("has no attestation under refs/notes/vouch")
+        .assert_output_has("the chain is broken");
+    assert_eq!(s.repo.head(), tip);
+}
+
 #[test]
 fn unsigned_or_untrusted_commits_are_not_merged_and_nothing_changes() {
     let sb = Sandbox::new();
     let s = setup(&sb);
-    let (mallory, _) = ed25519(&sb, "mallory");
+    let (mallory, _) = sb.ssh_key("mallory");
     let main = s.repo.head();
     s.repo
         .git(&["switch", "-q", "-c", "unsigned", "main"])
@@ -611,7 +616,7 @@ fn a_gpg_signed_merge_verifies_with_git() {
 fn an_ecdsa_p256_verifier_key_signs_too() {
     let sb = Sandbox::new();
     let s = setup(&sb);
-    let (p256, p256_pub) = keygen(&sb, "p256", &["-t", "ecdsa", "-b", "256"]);
+    let (p256, p256_pub) = sb.ssh_key_of("p256", &["-t", "ecdsa", "-b", "256"]);
     s.repo
         .git(&["switch", "-q", "-c", "p256", "main"])
         .assert_ok();
@@ -708,7 +713,7 @@ fn securesystemslib_accepts_the_envelope_and_rejects_tampering() {
         1,
     );
     // The wrong key.
-    let (_, other) = ed25519(&sb, "other");
+    let (_, other) = sb.ssh_key("other");
     let other_file = sb.path().join("other-key.pub");
     std::fs::write(&other_file, other).unwrap();
     python_check(&sb, &note, &other_file, &m2, 1);

@@ -8,6 +8,7 @@
 use crate::config::Merger;
 use git2::{Oid, Repository, Signature};
 use secrecy::ExposeSecret;
+use vouch_rules::attest::history;
 use vouch_rules::attest::keys::{self, SigningKey};
 use vouch_rules::attest::merge_key::MergeKey;
 use vouch_rules::attest::statement::{source_levels, MergeFacts};
@@ -89,34 +90,9 @@ pub fn make(repo: &Repository, plan: &Plan<'_>, merger: &Merger) -> Result<Made,
     let policy = plan.policy;
     let att = &policy.attestation;
     let target = format!("refs/heads/{}", plan.base);
-    let trusted = keys::trusted(policy).map_err(|e| MergeError::Key(e.to_string()))?;
-    let Some(listed) = trusted.iter().find(|k| k.fingerprint == key.fingerprint()) else {
-        return Err(MergeError::Key(format!(
-            "{} is not a trusted verifier of {}'s policy; add it to .vouch/allowed_signers under a principal in [attestation] trusted_verifiers",
-            key.fingerprint(),
-            plan.base
-        )));
-    };
-    if let Err(problem) = keys::judge(att, listed, "", plan.now) {
-        return Err(MergeError::Key(format!(
-            "{} may not sign now ({problem:?}); configure the key that replaced it",
-            key.fingerprint()
-        )));
-    }
-    let previous_note = repo
-        .find_note(Some(&att.notes_ref), plan.base_tip)
-        .ok()
-        .map(|n| n.message_bytes().to_vec());
-    let any_note = repo
-        .notes(Some(&att.notes_ref))
-        .map(|mut n| n.next().is_some())
-        .unwrap_or(false);
-    if previous_note.is_none() && any_note {
-        return Err(MergeError::Refused(format!(
-            "the tip of {} has no attestation under {} but earlier commits do: the chain is broken (`vouch attest verify` names where)",
-            plan.base, att.notes_ref
-        )));
-    }
+    keys::may_sign(policy, key, plan.base, plan.now).map_err(|e| MergeError::Key(e.to_string()))?;
+    let previous_note = history::chain_link(repo, &att.notes_ref, plan.base, plan.base_tip)
+        .map_err(|e| MergeError::Refused(format!("{e} (`vouch attest verify` names where)")))?;
 
     let base = repo.find_commit(plan.base_tip).map_err(git)?;
     let head = repo.find_commit(plan.head).map_err(git)?;

@@ -121,16 +121,19 @@ impl Sandbox {
     /// A fresh ed25519 key made by ssh-keygen (no passphrase, comment `name`): its private key
     /// file and its public key line.
     pub fn ssh_key(&self, name: &str) -> (PathBuf, String) {
+        self.ssh_key_of(name, &["-t", "ed25519"])
+    }
+
+    /// An unencrypted SSH key of the kind `ssh-keygen` makes with `kind` (e.g. `-t ecdsa -b
+    /// 256`), named `name` in the sandbox: its path and its one-line public key.
+    pub fn ssh_key_of(&self, name: &str, kind: &[&str]) -> (PathBuf, String) {
         let key = self.path().join(name);
         let path = key.to_str().expect("UTF-8 temp path");
-        self.run(
-            self.path(),
-            Path::new("ssh-keygen"),
-            &["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", path],
-            &[],
-            None,
-        )
-        .assert_ok();
+        let mut args = vec!["-q"];
+        args.extend_from_slice(kind);
+        args.extend_from_slice(&["-N", "", "-C", name, "-f", path]);
+        self.run(self.path(), Path::new("ssh-keygen"), &args, &[], None)
+            .assert_ok();
         let public = std::fs::read_to_string(format!("{path}.pub"))
             .expect("ssh-keygen wrote the public key");
         (key, public.trim().to_string())

@@ -17,6 +17,7 @@ use git2::{Oid, Repository};
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::Command;
+use vouch_rules::attest::history;
 use vouch_rules::attest::keys::{self, SigningKey};
 use vouch_rules::attest::statement::{source_levels, MergeFacts};
 use vouch_rules::change::git::Gatherer;
@@ -121,17 +122,6 @@ fn repository_uri(repo: &Repository) -> String {
         })
 }
 
-fn note_of(repo: &Repository, notes_ref: &str, commit: Oid) -> Option<Vec<u8>> {
-    let note = repo.find_note(Some(notes_ref), commit).ok()?;
-    Some(note.message_bytes().to_vec())
-}
-
-fn has_any_note(repo: &Repository, notes_ref: &str) -> bool {
-    repo.notes(Some(notes_ref))
-        .map(|mut n| n.next().is_some())
-        .unwrap_or(false)
-}
-
 fn refuse(out: &Output, verdict: &Verdict, what: &str) -> Outcome {
     let outcome = out.emit(verdict);
     eprintln!("vouch: not merged: {what}; nothing was changed");
@@ -180,52 +170,17 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<Outcome> {
         ))
         .into());
     }
-    let key = if att.enabled {
+    let attest_error =
+        |e: vouch_rules::attest::AttestError| UsageError::new(e.to_string()).hint(e.hint());
+    let (key, previous_note) = if att.enabled {
         let key = signing_key(&args, &repo)?;
-        let trusted =
-            keys::trusted(&policy).map_err(|e| UsageError::new(e.to_string()).hint(e.hint()))?;
-        let Some(listed) = trusted.iter().find(|k| k.fingerprint == key.fingerprint()) else {
-            return Err(UsageError::new(format!(
-                "the attestation key {} is not a trusted verifier of {short}'s policy",
-                key.fingerprint()
-            ))
-            .hint("add its public key to .vouch/allowed_signers under a principal listed in [attestation] trusted_verifiers, through a reviewed change")
-            .into());
-        };
-        if let Err(problem) = keys::judge(&att, listed, "", unix_now()) {
-            let state = match problem {
-                keys::KeyProblem::Compromised => "compromised".to_string(),
-                keys::KeyProblem::Retired(since) => {
-                    format!("retired since {}", vouch_rules::time::iso(since))
-                }
-                keys::KeyProblem::OutsideWindow => {
-                    "outside its valid-after/valid-before window".to_string()
-                }
-            };
-            return Err(UsageError::new(format!(
-                "the attestation key {} is {state} under {short}'s policy",
-                key.fingerprint()
-            ))
-            .hint("sign with the verifier key that replaced it")
-            .into());
-        }
-        Some(key)
+        keys::may_sign(&policy, &key, &short, unix_now()).map_err(attest_error)?;
+        let previous =
+            history::chain_link(&repo, &att.notes_ref, &short, old).map_err(attest_error)?;
+        (Some(key), previous)
     } else {
-        None
+        (None, None)
     };
-    let previous_note = note_of(&repo, &att.notes_ref, old);
-    if key.is_some() && previous_note.is_none() && has_any_note(&repo, &att.notes_ref) {
-        return Err(UsageError::new(format!(
-            "{short}'s tip {} has no attestation under {}, but earlier commits do: the chain is broken there",
-            &old.to_string()[..12],
-            att.notes_ref
-        ))
-        .hint(format!(
-            "fetch the notes (`git fetch origin {0}:{0}`); if it is still missing, run `vouch attest verify` to see how the tip got in",
-            att.notes_ref
-        ))
-        .into());
-    }
 
     // Judge the whole change, as the server will, before anything moves.
     let engine = Engine::new(policy.clone());

@@ -108,6 +108,32 @@ impl PolicyDigests {
     }
 }
 
+/// The note a new attestation on `branch` chains to: the one on its tip `tip`, or `None` when the
+/// branch has no attestations yet. A tip without a note under a `notes_ref` that holds notes is a
+/// broken chain: a merger refuses to go on from it (the one rule `vouch merge` and the bot share).
+pub fn chain_link(
+    repo: &Repository,
+    notes_ref: &str,
+    branch: &str,
+    tip: Oid,
+) -> Result<Option<Vec<u8>>, super::AttestError> {
+    if let Ok(note) = repo.find_note(Some(notes_ref), tip) {
+        return Ok(Some(note.message_bytes().to_vec()));
+    }
+    let any = repo
+        .notes(Some(notes_ref))
+        .map(|mut n| n.next().is_some())
+        .unwrap_or(false);
+    if any {
+        return Err(super::AttestError::ChainBroken {
+            branch: branch.to_string(),
+            tip: short_id(&tip.to_string()).to_string(),
+            notes_ref: notes_ref.to_string(),
+        });
+    }
+    Ok(None)
+}
+
 fn first_parent(repo: &Repository, id: Oid) -> Result<Option<Oid>, String> {
     let commit = repo.find_commit(id).map_err(|e| e.message().to_string())?;
     Ok(commit.parent_ids().next())

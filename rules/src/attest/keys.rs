@@ -118,6 +118,36 @@ pub fn judge(
     Ok(())
 }
 
+/// Whether `key` may sign an attestation under `policy` now (`branch` names the policy's branch
+/// in the message): it must be one of the trusted verifier keys, inside its window, neither
+/// retired nor compromised. The one rule `vouch merge` and the bot's merge both apply.
+pub fn may_sign(
+    policy: &Policy,
+    key: &SigningKey,
+    branch: &str,
+    now: i64,
+) -> Result<(), AttestError> {
+    let trusted = trusted(policy)?;
+    let Some(listed) = trusted.iter().find(|k| k.fingerprint == key.fingerprint()) else {
+        return Err(AttestError::MayNotSign {
+            key: key.fingerprint().to_string(),
+            state: format!("not a trusted verifier of {branch}'s policy"),
+            fix: "add its public key to .vouch/allowed_signers under a principal listed in [attestation] trusted_verifiers, through a reviewed change",
+        });
+    };
+    let state = match judge(&policy.attestation, listed, "", now) {
+        Ok(()) => return Ok(()),
+        Err(KeyProblem::Compromised) => "compromised".to_string(),
+        Err(KeyProblem::Retired(since)) => format!("retired since {}", crate::time::iso(since)),
+        Err(KeyProblem::OutsideWindow) => "outside its valid-after/valid-before window".to_string(),
+    };
+    Err(AttestError::MayNotSign {
+        key: key.fingerprint().to_string(),
+        state: format!("{state} under {branch}'s policy"),
+        fix: "sign with the verifier key that replaced it",
+    })
+}
+
 /// The verifier keys `policy` trusts: the `allowed_signers` lines whose principals match one of
 /// `[attestation] trusted_verifiers`. Lines with keys that cannot sign DSSE are an error.
 pub fn trusted(policy: &Policy) -> Result<Vec<VerifierKey>, AttestError> {

@@ -44,6 +44,20 @@ pub enum AttestError {
     /// A key that cannot sign attestations.
     #[error("key {key} cannot be used: {reason}")]
     UnusableKey { key: String, reason: String },
+    /// A key that may not sign attestations for this branch now.
+    #[error("the attestation key {key} is {state}")]
+    MayNotSign {
+        key: String,
+        state: String,
+        fix: &'static str,
+    },
+    /// The branch's tip has no attestation though earlier commits do.
+    #[error("{branch}'s tip {tip} has no attestation under {notes_ref}, but earlier commits do: the chain is broken there")]
+    ChainBroken {
+        branch: String,
+        tip: String,
+        notes_ref: String,
+    },
     /// A key file held no key.
     #[error("{file} holds no public key")]
     NoKeys { file: String },
@@ -73,6 +87,8 @@ impl AttestError {
             AttestError::UnusableKey { .. } => {
                 "make a verifier key with `ssh-keygen -t ed25519` (or `-t ecdsa -b 256`) and no passphrase"
             }
+            AttestError::MayNotSign { fix, .. } => fix,
+            AttestError::ChainBroken { .. } => "fetch the notes (`git fetch origin NOTES_REF:NOTES_REF`); if it is still missing, run `vouch attest verify` to see how the tip got in",
             AttestError::NoKeys { .. } => "give an OpenSSH public key (`.pub`) or an allowed-signers file",
             AttestError::Policy(_) => "fix the policy file named above",
         }
