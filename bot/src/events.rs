@@ -392,7 +392,9 @@ mod tests {
             let err = plan("pull_request", &p).unwrap_err();
             assert!(err.message.contains(pointer), "{pointer}={bad:?}: {err}");
         }
-        assert!(valid_sha(&"aB3".repeat(13).chars().chain(['0']).collect::<String>()));
+        assert!(valid_sha(
+            &"aB3".repeat(13).chars().chain(['0']).collect::<String>()
+        ));
         assert!(valid_branch("refs/heads/feature/x") && valid_branch("release-1.0"));
         assert!(valid_full_name("octo-org/hello.world_2"));
     }
