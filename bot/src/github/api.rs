@@ -70,7 +70,7 @@ pub fn segment(text: &str) -> String {
 }
 
 /// `owner/name` with each half escaped.
-fn repo_path(full_name: &str) -> String {
+pub(crate) fn repo_path(full_name: &str) -> String {
     match full_name.split_once('/') {
         Some((o, n)) => format!("{}/{}", segment(o), segment(n)),
         None => segment(full_name),
@@ -115,12 +115,12 @@ fn pull(v: &Value, path: &str) -> Result<Pull, GithubError> {
 }
 
 impl GitHub {
-    async fn get(&self, path: &str, who: As) -> Result<Value, GithubError> {
+    pub(crate) async fn get(&self, path: &str, who: As) -> Result<Value, GithubError> {
         Ok(self.request(Method::GET, path, who, None).await?.body)
     }
 
     /// Every page of a list (100 a page). `key` names the array inside an object answer.
-    async fn get_all(
+    pub(crate) async fn get_all(
         &self,
         path: &str,
         who: As,
