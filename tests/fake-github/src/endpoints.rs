@@ -93,6 +93,7 @@ pub(crate) async fn answer(ctx: &Ctx<'_>, route: &Route, body: Option<&Value>) -
             ctx.list(all.iter().map(|(id, i)| sh.installation(*id, i)).collect())
         }
         Route::MintToken(id) => mint(ctx, *id, body),
+        Route::Posture(p) => crate::posture::answer(ctx, p, body),
         Route::InstallationRepos => {
             let repos: Vec<Repo> = ctx
                 .shared

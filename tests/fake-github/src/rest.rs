@@ -82,6 +82,8 @@ pub(crate) enum Route {
         name: String,
         git_ref: String,
     },
+    /// Branch protection, rulesets, collaborators, the organisation's members and settings.
+    Posture(crate::posture::Route),
 }
 
 impl Route {
@@ -184,7 +186,7 @@ impl Route {
                     git_ref: git_ref.to_string(),
                 }
             }
-            _ => return None,
+            _ => return crate::posture::Route::parse(method, s.as_slice()).map(Route::Posture),
         })
     }
 
@@ -208,6 +210,7 @@ impl Route {
             Route::GetCheckRun { .. } => "checks/get",
             Route::Annotations { .. } => "checks/list-annotations",
             Route::CheckRunsForRef { .. } => "checks/list-for-ref",
+            Route::Posture(p) => p.operation(),
         }
     }
 
