@@ -1,5 +1,6 @@
 //! One module per command; `run` dispatches.
 
+pub mod audit;
 pub mod baseline;
 pub mod check;
 pub mod hook;
@@ -39,6 +40,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Keys(c) => keys::run(c, &out),
         Command::Owners(a) => owners::run(a, &out),
         Command::Review(a) => review::run(a, &out),
+        Command::Audit(a) => audit::run(a, &out),
     }
 }
 
