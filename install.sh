@@ -40,9 +40,10 @@ cd "$(dirname "$0")"
 # System packages: a C compiler for libgit2 (and C++ for libFuzzer, in build-essential),
 # pkg-config, git itself, and the reference tools the tests compare against (gpg, ssh-keygen).
 packages=(build-essential pkg-config git gnupg openssh-client ca-certificates)
-# The tests also start a real PostgreSQL (the bot's shared queue) and make RSA keys for the
-# GitHub App with openssl.
-if [ "$mode" = test ]; then packages+=(postgresql openssl); fi
+# The tests also start a real PostgreSQL (the bot's shared queue), make RSA keys for the GitHub
+# App with openssl, and check the attestations' DSSE envelopes with securesystemslib in a venv
+# (python3-venv), independently of vouch.
+if [ "$mode" = test ]; then packages+=(postgresql openssl python3 python3-venv); fi
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
   for p in "${packages[@]}"; do
@@ -73,6 +74,15 @@ command -v cargo >/dev/null 2>&1 || {
 }
 
 if [ "$mode" = test ]; then
+  # The independent DSSE verifier the attestation tests run, from PyPI, in a venv of its own.
+  # The tests fail (never skip) without it when CI is set.
+  venv="${VOUCH_TEST_VENV:-$PWD/target/test-venv}"
+  if ! "$venv/bin/python" -c 'import securesystemslib.dsse, cryptography' >/dev/null 2>&1; then
+    echo "install.sh: creating $venv with securesystemslib"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check 'securesystemslib[crypto]>=1.0,<2'
+  fi
+  export VOUCH_TEST_PYTHON="$venv/bin/python"
   # Tests sign with real gpg and ssh-keygen; they must not depend on the user's configuration.
   cargo fmt --all --check
   cargo clippy --workspace --all-targets --locked -- -D warnings

@@ -494,7 +494,7 @@ fn replay_prints_the_check_run_and_the_cli_reproduces_it() {
     assert_eq!(printed[0]["name"], "vouch: main");
     assert!(w.fake.check_runs().is_empty(), "replay posted a check run");
     // The CLI, given the same facts and commits, reaches the same verdict.
-    let base = w.main_sha();
+    let base = w.main_sha().trim().to_string();
     w.git(&["fetch", "-q", "origin", "refs/pull/1/head"]);
     let cli = w.vouch(&[
         "check",
@@ -535,4 +535,106 @@ fn check_config_names_what_is_wrong() {
     let run = w.run_bot_cli(&["check-config", "--config", typo.to_str().unwrap()]);
     assert_eq!(run.code(), 2);
     assert!(run.stderr().contains("typo.toml:2"), "{}", run.stderr());
+}
+
+/// `[attestation] merge = "on-approval"`: carol's approval makes the pull request pass, and the
+/// bot makes the merge itself — signed with its own key file, judged as the push it makes (the
+/// bot is `push_allow`'s one identity), attested — and pushes merge and note over HTTPS with the
+/// installation token. git verifies the merge commit; `vouch attest verify` the note.
+#[test]
+fn on_approval_the_bot_merges_signs_attests_and_pushes() {
+    let mut w = World::new();
+    let key = w.sb.path().join("merge-key");
+    w.sb.run(
+        w.sb.path(),
+        std::path::Path::new("ssh-keygen"),
+        &[
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "",
+            "-C",
+            "vouch-bot",
+            "-f",
+            key.to_str().unwrap(),
+        ],
+        &[],
+        None,
+    )
+    .assert_ok();
+    let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
+    let bot_email = "vouch-bot@users.noreply.github.com";
+    let signers = std::fs::read_to_string(w.work.join(".vouch/allowed_signers")).unwrap();
+    w.write(
+        ".vouch/allowed_signers",
+        &format!("{signers}{bot_email} {}\n", public.trim()),
+    );
+    w.write(
+        ".vouch/policy.toml",
+        &format!(
+            "{}push_allow = [\"vouch-bot[bot]\"]\n\n[attestation]\nmerge = \"on-approval\"\nverifier_id = \"https://vouch-bot.example/\"\ntrusted_verifiers = [\"{bot_email}\"]\n",
+            bot_world::POLICY
+        ),
+    );
+    let alice = w.alice.clone();
+    w.commit_as(&alice, "the bot merges main", true);
+    w.git(&["push", "-q", "origin", "main"]);
+    let base = w.main_sha().trim().to_string();
+    w.start_bot_with(&[("VOUCH_BOT_MERGE_KEY_PATH", key.to_str().unwrap())]);
+
+    let head = alice_pull(&w, "merged.txt");
+    let carol = w.carol.clone();
+    w.approve(1, &carol, &head);
+    let a = w.deliver(
+        "pull_request_review",
+        &w.pull_payload("pull_request_review", "submitted", 1, &head, "carol"),
+    );
+    assert_eq!(a.status, 202, "{}", a.body);
+    let check = w.completed(&head);
+    assert_eq!(
+        check.conclusion.as_deref(),
+        Some("success"),
+        "{}",
+        summary(&check)
+    );
+
+    // The forge's main is now the bot's merge: base and head as parents, signed, attested.
+    let bare = |args: &[&str]| {
+        w.sb.run(&w.bare, std::path::Path::new("git"), args, &[], None)
+    };
+    let merge = bare(&["rev-parse", "main"]).stdout().trim().to_string();
+    assert_eq!(bare(&["rev-parse", "main^1"]).stdout().trim(), base);
+    assert_eq!(bare(&["rev-parse", "main^2"]).stdout().trim(), head);
+    let signers_file = w.sb.path().join("bot-signers");
+    std::fs::write(&signers_file, format!("{bot_email} {}\n", public.trim())).unwrap();
+    bare(&[
+        "-c",
+        &format!("gpg.ssh.allowedSignersFile={}", signers_file.display()),
+        "verify-commit",
+        &merge,
+    ])
+    .assert_ok();
+    bare(&["notes", "--ref", "refs/notes/vouch", "show", &merge]).assert_ok();
+    w.git(&[
+        "fetch",
+        "-q",
+        "origin",
+        "main:refs/remotes/origin/main",
+        "refs/notes/vouch:refs/notes/vouch",
+    ]);
+    w.git(&["switch", "-q", "main"]);
+    w.git(&["reset", "-q", "--hard", "origin/main"]);
+    let pubkey = key.with_extension("pub");
+    w.vouch(&[
+        "attest",
+        "verify",
+        "--branch",
+        "main",
+        "--key",
+        pubkey.to_str().unwrap(),
+    ])
+    .assert_ok()
+    .assert_output_has("1 attestations covering 1 commits");
+    w.assert_clean();
 }

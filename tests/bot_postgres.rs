@@ -155,6 +155,15 @@ fn replica(w: &World, n: usize, db: &str) -> (Child, u16) {
     (cmd.spawn().unwrap(), port)
 }
 
+/// Freeze (`STOP`) or resume (`CONT`) a replica.
+fn signal(child: &std::process::Child, which: &str) {
+    let ok = std::process::Command::new("kill")
+        .args([&format!("-{which}"), &child.id().to_string()])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "kill -{which} {}", child.id());
+}
+
 #[test]
 fn two_replicas_share_fifty_jobs_each_judged_once() {
     let mut w = World::new();
@@ -180,13 +189,11 @@ fn two_replicas_share_fifty_jobs_each_judged_once() {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
-    // Deliveries alternate between the replicas, as a load balancer would send them.
-    for (i, head) in heads.iter().enumerate() {
+    let deliver = |i: usize, port: u16| {
         let n = i as u64 + 1;
-        let payload = w.pull_payload("pull_request", "opened", n, head, "alice");
+        let payload = w.pull_payload("pull_request", "opened", n, &heads[i], "alice");
         let body = serde_json::to_vec(&payload).unwrap();
         let sig = vouch_fake_github::sign_webhook(bot_world::SECRET.as_bytes(), &body);
-        let port = replicas[i % 2].1;
         let a = bot_world::post(
             port,
             "/webhook",
@@ -198,6 +205,19 @@ fn two_replicas_share_fifty_jobs_each_judged_once() {
             &body,
         );
         assert_eq!(a.status, 202, "{}", a.body);
+    };
+    // Each replica works the queue alone once (the other one frozen), so both are shown to
+    // take jobs whatever the timing of the shared run below.
+    for (i, (alone, frozen)) in [(1usize, 0usize), (0, 1)].into_iter().enumerate() {
+        signal(&replicas[frozen].0, "STOP");
+        deliver(i, replicas[alone].1);
+        w.completed(&heads[i]);
+        signal(&replicas[frozen].0, "CONT");
+    }
+    // The rest alternate between the replicas, as a load balancer would send them; both race
+    // for every job on the one queue.
+    for i in 2..heads.len() {
+        deliver(i, replicas[i % 2].1);
     }
     for head in &heads {
         w.completed(head);
@@ -219,7 +239,7 @@ fn two_replicas_share_fifty_jobs_each_judged_once() {
     );
     assert!(
         done.iter().all(|&d| d > 0),
-        "one replica did all the work: {done:?}"
+        "a replica did no job, not even the one it had alone: {done:?}"
     );
     for (child, _) in replicas.iter_mut() {
         let _ = child.kill();

@@ -78,6 +78,11 @@ fn a_range_past_the_shallow_boundary_fails_closed_and_one_inside_it_is_judged() 
     assert_no_panic(&run);
     run.assert_code(2)
         .assert_output_has("shallow clone's boundary");
+    // A scan of "all history" has only part of it: refused, not a clean result.
+    let run = shallow.vouch(&["scan", "--git", "--all"]);
+    assert_no_panic(&run);
+    run.assert_code(2)
+        .assert_output_has(&format!("shallow clone's boundary at {boundary}"));
     // Through git: the installed pre-push hook refuses the same push to a real mirror.
     let mirror = sb.server("mirror.git");
     shallow.vouch(&["install"]).assert_ok();

@@ -179,6 +179,30 @@ pub fn could_not_judge(why: &str, attempts: u32) -> Report {
     }
 }
 
+/// A change that passed, but whose signed merge (`[attestation] merge`) could not be made: the
+/// check fails, saying why, and nothing was pushed (fail closed).
+pub fn merge_failed(passed: &Report, why: &str) -> Report {
+    Report {
+        conclusion: "failure",
+        title: one_line(&format!("Passed, but vouch could not merge it: {why}"), TITLE_LIMIT),
+        summary: clip(
+            &format!(
+                "## ⚠️ vouch could not make the signed merge
+
+{why}
+
+Nothing was pushed. The                  policy asks vouch to merge this change (`[attestation] merge`); fix the cause,                  then press **Re-run** on this check.
+
+{}",
+                passed.summary
+            ),
+            OUTPUT_LIMIT,
+        ),
+        text: passed.text.clone(),
+        annotations: Vec::new(),
+    }
+}
+
 /// The PATCH bodies that complete a check run with `report`: annotation batches first, the
 /// last body carrying the conclusion.
 pub fn completion(report: &Report, now: &str) -> Vec<Value> {

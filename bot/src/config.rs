@@ -57,6 +57,17 @@ struct File {
     lease_seconds: Option<u64>,
     #[serde(default)]
     github: GithubFile,
+    #[serde(default)]
+    merge: MergeFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MergeFile {
+    key_path: Option<PathBuf>,
+    committer_name: Option<String>,
+    committer_email: Option<String>,
+    pusher: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -81,6 +92,22 @@ pub struct Config {
     pub job_attempts: u32,
     pub lease: Duration,
     pub github: Github,
+    /// The signed merge (policy `[attestation] merge`); `None` when no merge key is configured,
+    /// and the bot then only judges.
+    pub merge: Option<Merger>,
+}
+
+/// Who the bot is when it makes the signed merge, and the key it signs with.
+#[derive(Debug)]
+pub struct Merger {
+    /// An unencrypted OpenSSH Ed25519 or ECDSA P-256 private key: it signs the merge commit
+    /// (git's SSH signature format) and the attestation (DSSE).
+    pub key: SecretString,
+    pub key_source: String,
+    pub committer_name: String,
+    pub committer_email: String,
+    /// The identity branch protection must let push (`push_allow`), e.g. `vouch-bot[bot]`.
+    pub pusher: String,
 }
 
 /// How the bot reaches GitHub and proves it is the App.
@@ -271,7 +298,39 @@ impl Config {
                 "set a long random secret in the App's settings and here (`openssl rand -hex 32`)",
             ));
         }
+        let m = file.merge;
+        let merge = match env("MERGE_KEY_PATH").map(PathBuf::from).or(m.key_path) {
+            None => None,
+            Some(path) => {
+                let key = read_secret(
+                    &path,
+                    "merge.key_path",
+                    "make one with `ssh-keygen -t ed25519 -N '' -f merge-key` and make it readable by the bot only",
+                )?;
+                let key_source = format!("merge.key_path {}", path.display());
+                if let Err(e) = vouch_rules::attest::keys::SigningKey::from_openssh(
+                    key.expose_secret(),
+                    &key_source,
+                ) {
+                    return Err(ConfigError::invalid(key_source, e.to_string(), e.hint()));
+                }
+                Some(Merger {
+                    key,
+                    key_source,
+                    committer_name: env("MERGE_COMMITTER_NAME")
+                        .or(m.committer_name)
+                        .unwrap_or_else(|| "vouch-bot".into()),
+                    committer_email: env("MERGE_COMMITTER_EMAIL")
+                        .or(m.committer_email)
+                        .unwrap_or_else(|| "vouch-bot@users.noreply.github.com".into()),
+                    pusher: env("MERGE_PUSHER")
+                        .or(m.pusher)
+                        .unwrap_or_else(|| "vouch-bot[bot]".into()),
+                })
+            }
+        };
         Ok(Config {
+            merge,
             listen,
             database,
             cache_dir,

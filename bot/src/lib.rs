@@ -15,6 +15,7 @@ pub mod config;
 pub mod evaluate;
 pub mod events;
 pub mod github;
+pub mod merge;
 pub mod metrics;
 pub mod mirror;
 pub mod queue;

@@ -21,6 +21,8 @@ pub enum MirrorError {
     Io { path: String, message: String },
     #[error("git fetch of {repo} failed: {message}")]
     Fetch { repo: String, message: String },
+    #[error("git push to {repo} failed: {message}")]
+    Push { repo: String, message: String },
     #[error("{repo}: the commit {sha} is not on the forge (fetched {refs})")]
     Missing {
         repo: String,
@@ -111,65 +113,44 @@ impl Mirrors {
         token: &SecretString,
         refspecs: &[String],
     ) -> Result<(), MirrorError> {
-        let basic = base64::engine::general_purpose::STANDARD
-            .encode(format!("x-access-token:{}", token.expose_secret()));
-        let output = Command::new("git")
-            .arg("--git-dir")
-            .arg(&held.path)
-            .args([
-                "-c",
-                "credential.helper=",
-                "-c",
-                "core.askPass=",
-                "-c",
-                "protocol.version=2",
-                "-c",
-                "gc.auto=0",
-                "-c",
-                "fetch.fsckObjects=false",
-                "fetch",
-                "--quiet",
-                "--no-tags",
-                "--no-write-fetch-head",
-                "--force",
-                "--prune",
-                clone_url,
-            ])
-            .args(refspecs)
-            .env("GIT_TERMINAL_PROMPT", "0")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_COUNT", "1")
-            .env("GIT_CONFIG_KEY_0", "http.extraHeader")
-            .env(
-                "GIT_CONFIG_VALUE_0",
-                format!("Authorization: Basic {basic}"),
-            )
-            .env_remove("GIT_DIR")
-            .kill_on_drop(true)
-            .output()
+        let mut args = vec![
+            "-c",
+            "fetch.fsckObjects=false",
+            "fetch",
+            "--quiet",
+            "--no-tags",
+            "--no-write-fetch-head",
+            "--force",
+            "--prune",
+            clone_url,
+        ];
+        args.extend(refspecs.iter().map(String::as_str));
+        git_with_token(held, full_name, token, &args)
             .await
-            .map_err(|e| MirrorError::Fetch {
+            .map_err(|message| MirrorError::Fetch {
                 repo: full_name.to_string(),
-                message: format!("cannot run git: {e}"),
-            })?;
-        if !output.status.success() {
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            let message = stderr
-                .replace(token.expose_secret(), "***")
-                .replace(&basic, "***")
-                .trim()
-                .to_string();
-            return Err(MirrorError::Fetch {
+                message,
+            })
+    }
+
+    /// Push `refspecs` from the held mirror to `clone_url` in one atomic push (the merge and its
+    /// attestation note land together or not at all), authenticated as the installation.
+    pub async fn push(
+        &self,
+        held: &Held,
+        full_name: &str,
+        clone_url: &str,
+        token: &SecretString,
+        refspecs: &[String],
+    ) -> Result<(), MirrorError> {
+        let mut args = vec!["push", "--quiet", "--atomic", "--no-verify", clone_url];
+        args.extend(refspecs.iter().map(String::as_str));
+        git_with_token(held, full_name, token, &args)
+            .await
+            .map_err(|message| MirrorError::Push {
                 repo: full_name.to_string(),
-                message: if message.is_empty() {
-                    format!("git exited with {}", output.status)
-                } else {
-                    message
-                },
-            });
-        }
-        Ok(())
+                message,
+            })
     }
 
     /// Remove least recently used mirrors (never one a job holds) until the cache fits.
@@ -216,6 +197,61 @@ impl Mirrors {
         }
         removed
     }
+}
+
+/// Run git on the held mirror with the installation token in the environment of this one
+/// process only (`http.extraHeader`): never a URL, a config file or a credential store. Errors
+/// come back with the token masked.
+async fn git_with_token(
+    held: &Held,
+    full_name: &str,
+    token: &SecretString,
+    args: &[&str],
+) -> Result<(), String> {
+    let basic = base64::engine::general_purpose::STANDARD
+        .encode(format!("x-access-token:{}", token.expose_secret()));
+    let output = Command::new("git")
+        .arg("--git-dir")
+        .arg(&held.path)
+        .args([
+            "-c",
+            "credential.helper=",
+            "-c",
+            "core.askPass=",
+            "-c",
+            "protocol.version=2",
+            "-c",
+            "gc.auto=0",
+        ])
+        .args(args)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_COUNT", "1")
+        .env("GIT_CONFIG_KEY_0", "http.extraHeader")
+        .env(
+            "GIT_CONFIG_VALUE_0",
+            format!("Authorization: Basic {basic}"),
+        )
+        .env_remove("GIT_DIR")
+        .kill_on_drop(true)
+        .output()
+        .await
+        .map_err(|e| format!("cannot run git for {full_name}: {e}"))?;
+    if output.status.success() {
+        return Ok(());
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let message = stderr
+        .replace(token.expose_secret(), "***")
+        .replace(&basic, "***")
+        .trim()
+        .to_string();
+    Err(if message.is_empty() {
+        format!("git exited with {}", output.status)
+    } else {
+        message
+    })
 }
 
 fn dir_size(path: &Path) -> u64 {

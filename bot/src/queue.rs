@@ -101,28 +101,13 @@ pub struct Queue {
     backend: Backend,
 }
 
-const SQLITE_SCHEMA: &str = "
+/// The tables, for both backends: only the job id column is spelled differently
+/// (`ID_COLUMN`).
+const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS deliveries (
   id TEXT PRIMARY KEY, event TEXT NOT NULL, action TEXT NOT NULL, received_at BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS jobs (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  kind TEXT NOT NULL, installation BIGINT NOT NULL, repo TEXT NOT NULL, pull BIGINT NOT NULL,
-  head_sha TEXT NOT NULL, base TEXT NOT NULL, head_ref TEXT NOT NULL, base_sha TEXT NOT NULL,
-  state TEXT NOT NULL, attempts BIGINT NOT NULL, run_at BIGINT NOT NULL,
-  lease_owner TEXT, lease_until BIGINT, rerun BIGINT NOT NULL, last_error TEXT,
-  created_at BIGINT NOT NULL, finished_at BIGINT, check_run_id BIGINT, delivery TEXT);
-CREATE UNIQUE INDEX IF NOT EXISTS jobs_live ON jobs (repo, head_sha, base) WHERE state IN ('queued', 'running');
-CREATE INDEX IF NOT EXISTS jobs_ready ON jobs (state, run_at);
-CREATE TABLE IF NOT EXISTS pushers (
-  repo TEXT NOT NULL, pull BIGINT NOT NULL, login TEXT NOT NULL, head_sha TEXT NOT NULL, at BIGINT NOT NULL,
-  PRIMARY KEY (repo, pull));
-";
-
-const POSTGRES_SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS deliveries (
-  id TEXT PRIMARY KEY, event TEXT NOT NULL, action TEXT NOT NULL, received_at BIGINT NOT NULL);
-CREATE TABLE IF NOT EXISTS jobs (
-  id BIGSERIAL PRIMARY KEY,
+  ID_COLUMN,
   kind TEXT NOT NULL, installation BIGINT NOT NULL, repo TEXT NOT NULL, pull BIGINT NOT NULL,
   head_sha TEXT NOT NULL, base TEXT NOT NULL, head_ref TEXT NOT NULL, base_sha TEXT NOT NULL,
   state TEXT NOT NULL, attempts BIGINT NOT NULL, run_at BIGINT NOT NULL,
@@ -206,10 +191,13 @@ impl Queue {
                 .await
                 .map_err(connect_err)?;
         }
-        let schema = match backend {
-            Backend::Sqlite => SQLITE_SCHEMA,
-            Backend::Postgres => POSTGRES_SCHEMA,
-        };
+        let schema = SCHEMA.replace(
+            "ID_COLUMN",
+            match backend {
+                Backend::Sqlite => "id INTEGER PRIMARY KEY AUTOINCREMENT",
+                Backend::Postgres => "id BIGSERIAL PRIMARY KEY",
+            },
+        );
         let mut tx = pool.begin().await.map_err(connect_err)?;
         if backend == Backend::Postgres {
             // Replicas starting together must not race on CREATE TABLE.

@@ -321,7 +321,36 @@ impl Bot {
             None => None,
         };
         let now = vouch_rules::time::unix_now();
+        let merge_policy = self.config.merge.is_some().then(|| policy.clone());
         let judged = evaluate::judge(&held, policy, j, facts, now).await?;
+        let reproduce = evaluate::reproduce(j, &judged, &judged.verdict.judged_at);
+        let mut report = checkrun::report(&judged.verdict, &reproduce);
+        if let Some(policy) = merge_policy {
+            let approved = judged
+                .verdict
+                .evidence
+                .review
+                .as_ref()
+                .is_some_and(|r| r.approvals.iter().any(|a| a.counted));
+            let merge_group = j.kind == JobKind::MergeGroup;
+            if job.is_some()
+                && judged.verdict.passed()
+                && crate::merge::wanted(&policy, merge_group, approved)
+            {
+                match self
+                    .land(&held, j, &repository.clone_url, policy, &judged, now)
+                    .await
+                {
+                    Ok(merge) => {
+                        info!(repo = %j.repo, base = %j.base, %merge, "made, attested and pushed the signed merge");
+                    }
+                    Err(why) => {
+                        warn!(repo = %j.repo, base = %j.base, error = %why, "the signed merge failed; nothing was pushed");
+                        report = checkrun::merge_failed(&report, &why);
+                    }
+                }
+            }
+        }
         drop(held);
         let mirrors = self.mirrors.clone();
         tokio::spawn(async move {
@@ -329,14 +358,77 @@ impl Bot {
                 info!(mirror = %evicted.display(), "evicted a mirror to keep the cache within cache_max_bytes");
             }
         });
-        let reproduce = evaluate::reproduce(j, &judged, &judged.verdict.judged_at);
-        let report = checkrun::report(&judged.verdict, &reproduce);
         let facts = serde_json::to_value(&judged.prepared.facts).unwrap_or(Value::Null);
         Ok(Some(Verdicted {
             report,
             facts,
             check_run,
         }))
+    }
+
+    /// The signed merge of a passing change: made and attested in the mirror, then pushed with
+    /// the installation token, merge and note in one atomic push. The error says why not.
+    async fn land(
+        &self,
+        held: &crate::mirror::Held,
+        j: &NewJob,
+        clone_url: &str,
+        policy: vouch_rules::Policy,
+        judged: &evaluate::Judged,
+        now: i64,
+    ) -> Result<git2::Oid, String> {
+        let token = self
+            .github
+            .installation_token(j.installation)
+            .await
+            .map_err(|e| e.to_string())?;
+        // The attestation chains to the forge's notes, not to whatever the mirror last saw.
+        self.mirrors
+            .fetch(
+                held,
+                &j.repo,
+                clone_url,
+                &token,
+                &["+refs/notes/*:refs/notes/*".to_string()],
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        let base_tip = git2::Oid::from_str(&judged.prepared.base_tip).map_err(|e| e.to_string())?;
+        let head = git2::Oid::from_str(&judged.prepared.head).map_err(|e| e.to_string())?;
+        let message = if j.kind == JobKind::MergeGroup {
+            format!("Merge queue group {} into {}", j.head_ref, j.base)
+        } else {
+            format!("Merge pull request #{} into {}", j.pull, j.base)
+        };
+        let repository_uri = format!("git+{clone_url}");
+        let path = held.path.clone();
+        let config = Arc::clone(&self.config);
+        let verdict = judged.verdict.clone();
+        let base = j.base.clone();
+        let made = tokio::task::spawn_blocking(move || {
+            let Some(merger) = &config.merge else {
+                return Err("no [merge] key_path in the bot's configuration".to_string());
+            };
+            let repo = git2::Repository::open_bare(&path).map_err(|e| e.message().to_string())?;
+            let plan = crate::merge::Plan {
+                policy: &policy,
+                verdict: &verdict,
+                base: &base,
+                base_tip,
+                head,
+                message,
+                repository_uri,
+                now,
+            };
+            crate::merge::make(&repo, &plan, merger).map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| format!("merge task: {e}"))??;
+        self.mirrors
+            .push(held, &j.repo, clone_url, &token, &made.refspecs)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(made.merge)
     }
 
     /// Write the check run of a job that cannot be judged: failed, saying why.

@@ -62,6 +62,11 @@ pub enum Command {
     Review(cmd::review::Args),
     /// Audit the forge's settings (branch protection, rulesets, 2FA, roles, deploy keys) against the policy.
     Audit(cmd::audit::Args),
+    /// Merge a branch into a protected branch: verified, signed by git, attested.
+    Merge(cmd::merge::Args),
+    /// Show or verify the attestations vouch merge writes as git notes.
+    #[command(subcommand)]
+    Attest(cmd::attest::Command),
 }
 
 pub fn parse() -> Cli {

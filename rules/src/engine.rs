@@ -36,6 +36,7 @@ impl Engine {
             Box::new(crate::secrets::Secrets::default()),
             Box::new(crate::review::Review::new(trust)),
             Box::new(crate::posture::PostureCheck),
+            Box::new(crate::attest::check::Notes),
         ];
         Engine { policy, checks }
     }

@@ -135,31 +135,12 @@ fn sh(sb: &Sandbox, cwd: &Path, program: &str, args: &[&str]) -> Run {
 }
 
 fn person(sb: &Sandbox, login: &str) -> Person {
-    let key = sb.path().join(format!("{login}.key"));
-    sh(
-        sb,
-        sb.path(),
-        "ssh-keygen",
-        &[
-            "-q",
-            "-t",
-            "ed25519",
-            "-N",
-            "",
-            "-C",
-            login,
-            "-f",
-            key.to_str().unwrap(),
-        ],
-    );
-    let public = std::fs::read_to_string(key.with_extension("key.pub"))
-        .or_else(|_| std::fs::read_to_string(format!("{}.pub", key.display())))
-        .unwrap();
+    let (key, public) = sb.ssh_key(&format!("{login}.key"));
     Person {
         login: login.to_string(),
         email: format!("{login}@example.com"),
         key,
-        public: public.trim().to_string(),
+        public,
     }
 }
 

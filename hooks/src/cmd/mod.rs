@@ -1,12 +1,14 @@
 //! One module per command; `run` dispatches.
 
 pub mod audit;
+pub mod attest;
 pub mod baseline;
 pub mod check;
 pub mod hook;
 pub mod init;
 pub mod install;
 pub mod keys;
+pub mod merge;
 pub mod owners;
 pub mod policy;
 pub mod review;
@@ -41,6 +43,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Owners(a) => owners::run(a, &out),
         Command::Review(a) => review::run(a, &out),
         Command::Audit(a) => audit::run(a, &out),
+        Command::Merge(a) => merge::run(a, &out),
+        Command::Attest(c) => attest::run(c, &out),
     }
 }
 

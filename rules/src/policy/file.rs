@@ -313,9 +313,23 @@ pub struct AttestationSection {
     pub notes_ref: Spanned<String>,
     /// Identifier of the verifier that signs attestations (a URI), e.g. `https://git.example.com/vouch`.
     pub verifier_id: Option<Spanned<String>>,
-    /// Signers trusted to sign attestations (allowed_signers principals or key file stems).
+    /// Signers trusted to sign attestations: principals of `allowed_signers` lines holding an
+    /// Ed25519 or ECDSA P-256 key.
     #[serde(default)]
     pub trusted_verifiers: Vec<Spanned<String>>,
+    /// When vouch makes the signed merge: `on-approval`, `merge-queue` (the bot) or `off`.
+    #[serde(default = "default_merge")]
+    pub merge: Spanned<String>,
+    /// Verifier keys retired from use: attestations verified before `since` stay valid.
+    #[serde(default)]
+    pub retired: Vec<RetiredKey>,
+    /// Compromised verifier key fingerprints: every attestation by them fails, except on
+    /// `exempt_commits`.
+    #[serde(default)]
+    pub compromised: Vec<Spanned<String>>,
+    /// Known-good merge commit ids whose attestations by a compromised key still count.
+    #[serde(default)]
+    pub exempt_commits: Vec<Spanned<String>>,
 }
 
 impl Default for AttestationSection {
@@ -325,8 +339,16 @@ impl Default for AttestationSection {
             notes_ref: default_notes_ref(),
             verifier_id: None,
             trusted_verifiers: Vec::new(),
+            merge: default_merge(),
+            retired: Vec::new(),
+            compromised: Vec::new(),
+            exempt_commits: Vec::new(),
         }
     }
+}
+
+fn default_merge() -> Spanned<String> {
+    Spanned::new(0..0, "on-approval".into())
 }
 
 fn default_notes_ref() -> Spanned<String> {

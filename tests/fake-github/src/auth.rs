@@ -148,7 +148,7 @@ fn verify_jwt(shared: &Shared, jwt: &str) -> Result<(), (&'static str, String)> 
             ),
         ));
     }
-    let now = crate::time::now();
+    let now = vouch_rules::time::unix_now();
     let Some(iat) = claims.get("iat").and_then(Value::as_i64) else {
         return Err((
             "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued.",

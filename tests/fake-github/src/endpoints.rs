@@ -337,7 +337,7 @@ fn mint(ctx: &Ctx<'_>, id: i64, body: Option<&Value>) -> Reply {
     drop(state);
     Reply::json(
         201,
-        ctx.shapes().token(&token, &crate::time::rfc3339(expires)),
+        ctx.shapes().token(&token, &vouch_rules::time::iso(expires)),
     )
 }
 
@@ -390,7 +390,7 @@ async fn create_check_run(ctx: &Ctx<'_>, owner: &str, name: &str, body: Option<&
         ));
         return Reply::error(422, &format!("No commit found for SHA: {sha}"), ctx.docs);
     }
-    let now = crate::time::rfc3339(crate::time::now());
+    let now = vouch_rules::time::iso(vouch_rules::time::unix_now());
     let run = {
         let mut state = ctx.shared.state();
         let id = state.next_id();
@@ -425,7 +425,7 @@ fn update_check_run(
     if !problems.refused.is_empty() {
         return ctx.refuse(&problems.refused);
     }
-    let now = crate::time::rfc3339(crate::time::now());
+    let now = vouch_rules::time::iso(vouch_rules::time::unix_now());
     let run = {
         let mut state = ctx.shared.state();
         let Some(run) = state.check_runs.iter_mut().find(|c| c.id == id) else {

@@ -395,7 +395,7 @@ impl Shapes<'_> {
             "event": "head_ref_force_pushed",
             "commit_id": f.sha,
             "commit_url": format!("{}/repos/{}/commits/{}", self.base, r.full_name(), f.sha),
-            "created_at": crate::time::rfc3339(f.at),
+            "created_at": vouch_rules::time::iso(f.at),
             "performed_via_github_app": Value::Null,
         })
     }

@@ -93,7 +93,7 @@ impl State {
     pub(crate) fn new(token_ttl: Duration) -> State {
         State {
             token_ttl,
-            started: crate::time::now(),
+            started: vouch_rules::time::unix_now(),
             installations: BTreeMap::new(),
             repos: BTreeMap::new(),
             pulls: BTreeMap::new(),
@@ -200,7 +200,7 @@ impl State {
                 id,
                 actor: actor.to_string(),
                 sha: sha.to_string(),
-                at: crate::time::now(),
+                at: vouch_rules::time::unix_now(),
             });
     }
 
