@@ -1,18 +1,34 @@
 //! The posture audit's edges: [`gather`] reads a repository's forge settings into
-//! [`Posture`] facts for the rules engine, and [`apply`] carries out the rules engine's fix
-//! plan. Neither decides anything: what holds and what to change come from `vouch_rules`.
+//! [`Posture`] facts for the rules engine, [`judge`] hands them to it, and [`apply`] carries
+//! out its fix plan. [`job`] is the bot's audit (on a schedule and on settings events), which
+//! publishes the verdict as a check run and a self-updating [`issue`]. Nothing here decides
+//! anything: what holds and what to change come from `vouch_rules`.
 //!
 //! A fact the token may not read (403, or a 404 GitHub gives instead of 403) becomes
 //! [`Fact::Unknown`] naming the permission it needs, so the audit fails closed on it.
 
 pub mod apply;
+pub mod issue;
+pub mod job;
 
 use crate::github::api::{repo_path, segment};
 use crate::github::{As, GitHub, GithubError};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use vouch_rules::change::posture::*;
+use vouch_rules::change::{Change, Stage};
 use vouch_rules::policy::{Member, Permission, Policy};
+use vouch_rules::{Engine, Verdict};
+
+/// The posture verdict on `posture` under `policy` at `now` (Unix seconds): the rules engine's
+/// posture check alone, as `vouch audit` and the bot both judge it.
+pub fn judge(policy: &Policy, posture: Posture, now: i64) -> Verdict {
+    let mut change = Change::new(Stage::Push, now);
+    change.posture = Some(posture);
+    Engine::new(policy.clone())
+        .only(&["posture"])
+        .evaluate(&change)
+}
 
 /// What to audit.
 #[derive(Debug, Clone)]

@@ -12,14 +12,13 @@ use secrecy::SecretString;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
-use vouch_bot::audit::{apply, gather, Target};
+use vouch_bot::audit::{apply, gather, judge, Target};
 use vouch_bot::github::{As, GitHub};
-use vouch_rules::change::{unix_now, Change, Stage};
+use vouch_rules::change::unix_now;
 use vouch_rules::policy::{resolve, Policy, PolicyFiles};
 use vouch_rules::posture::{self, Plan};
 use vouch_rules::report::Format;
 use vouch_rules::sanitize::for_terminal;
-use vouch_rules::{Engine, Verdict};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -68,14 +67,6 @@ fn load_policy(args: &Args) -> anyhow::Result<Policy> {
     })?;
     let branch = resolve::default_branch(&repo).unwrap_or_else(|| "main".into());
     Ok(resolve::for_target(&repo, &format!("refs/heads/{branch}"))?)
-}
-
-fn judge(policy: &Policy, posture: vouch_rules::change::Posture) -> Verdict {
-    let mut change = Change::new(Stage::Push, unix_now());
-    change.posture = Some(posture);
-    Engine::new(policy.clone())
-        .only(&["posture"])
-        .evaluate(&change)
 }
 
 fn print_plan(plan: &Plan, applying: bool, out: &Output) {
@@ -136,7 +127,7 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<Outcome> {
     let facts = runtime
         .block_on(gather(&gh, As::Token, &policy, &target))
         .map_err(cannot_read)?;
-    let verdict = judge(&policy, facts.clone());
+    let verdict = judge(&policy, facts.clone(), unix_now());
     let findings: Vec<_> = verdict.findings().cloned().collect();
     let plan = posture::plan(&policy, &facts, &findings);
     if !args.fix || args.dry_run {
@@ -156,5 +147,5 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<Outcome> {
     let after = runtime
         .block_on(gather(&gh, As::Token, &policy, &target))
         .map_err(cannot_read)?;
-    Ok(out.emit(&judge(&policy, after)))
+    Ok(out.emit(&judge(&policy, after, unix_now())))
 }

@@ -34,6 +34,7 @@ mod endpoints;
 mod fixtures;
 mod git;
 mod http;
+mod issues;
 mod posture;
 mod rest;
 mod shape;
@@ -41,6 +42,7 @@ mod state;
 mod time;
 
 pub use fixtures::{fixtures_dir, sign_webhook, webhook_payload};
+pub use issues::FakeIssue;
 pub use posture::{FakeDeployKey, FakeRuleset};
 
 use serde_json::Value;
@@ -423,6 +425,24 @@ impl FakeGitHub {
             .map(|t| t.3.clone())
     }
 
+    /// Make `login` an organisation: its repositories' owner is then of type `Organization`.
+    pub fn set_organization(&self, login: &str) {
+        self.shared
+            .state()
+            .organizations
+            .insert(login.to_ascii_lowercase());
+    }
+
+    /// A repository's issues now, oldest first.
+    pub fn issues(&self, owner: &str, name: &str) -> Vec<FakeIssue> {
+        self.shared
+            .state()
+            .issues
+            .get(&state::repo_key(owner, name))
+            .cloned()
+            .unwrap_or_default()
+    }
+
     /// Whether the organisation requires 2FA (unset: hidden, as GitHub hides it from non-owners).
     pub fn set_org_2fa(&self, org: &str, required: bool) {
         self.shared
@@ -440,6 +460,19 @@ impl FakeGitHub {
             .entry(org.to_ascii_lowercase())
             .or_default()
             .push((login.to_string(), has_2fa));
+    }
+
+    /// `login` leaves the organisation.
+    pub fn remove_member(&self, org: &str, login: &str) {
+        if let Some(m) = self
+            .shared
+            .state()
+            .posture
+            .members
+            .get_mut(&org.to_ascii_lowercase())
+        {
+            m.retain(|(l, _)| !l.eq_ignore_ascii_case(login));
+        }
     }
 
     /// An outside collaborator of the organisation (give them a repository role with

@@ -84,6 +84,8 @@ pub(crate) enum Route {
     },
     /// Branch protection, rulesets, collaborators, the organisation's members and settings.
     Posture(crate::posture::Route),
+    /// A repository's issues.
+    Issues(crate::issues::Route),
 }
 
 impl Route {
@@ -186,7 +188,11 @@ impl Route {
                     git_ref: git_ref.to_string(),
                 }
             }
-            _ => return crate::posture::Route::parse(method, s.as_slice()).map(Route::Posture),
+            _ => {
+                return crate::issues::Route::parse(method, s.as_slice())
+                    .map(Route::Issues)
+                    .or_else(|| crate::posture::Route::parse(method, s.as_slice()).map(Route::Posture))
+            }
         })
     }
 
@@ -211,6 +217,7 @@ impl Route {
             Route::Annotations { .. } => "checks/list-annotations",
             Route::CheckRunsForRef { .. } => "checks/list-for-ref",
             Route::Posture(p) => p.operation(),
+            Route::Issues(i) => i.operation(),
         }
     }
 

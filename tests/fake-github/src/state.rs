@@ -86,6 +86,10 @@ pub(crate) struct State {
     pub(crate) used: HashMap<String, i64>,
     /// The settings a posture audit reads and repairs.
     pub(crate) posture: crate::posture::Settings,
+    /// repo key → issues.
+    pub(crate) issues: HashMap<String, Vec<crate::issues::FakeIssue>>,
+    /// Accounts (lower case) that are organisations.
+    pub(crate) organizations: std::collections::BTreeSet<String>,
     next_id: i64,
 }
 
@@ -109,6 +113,8 @@ impl State {
             violations: Vec::new(),
             used: HashMap::new(),
             posture: Default::default(),
+            issues: HashMap::new(),
+            organizations: Default::default(),
             next_id: 1000,
         }
     }
