@@ -393,3 +393,60 @@ fn no_token_is_a_usage_error() {
         .unwrap();
     expect(&out, 2, &["vouch: no GITHUB_TOKEN"]);
 }
+
+/// The README's sample report: one screen with a gap of each kind (an organisation ruleset a
+/// team bypasses, admins exempt from classic protection, a member without 2FA, an outside
+/// collaborator with write, a read-write deploy key), and its plan.
+#[test]
+fn the_readme_sample_report() {
+    let s = Scene::new(
+        "[signatures]\nrequired = false\n[[branch]]\npattern = \"main\"\n[access]\nforbid_deploy_keys_with_write = true\n",
+    );
+    let mut p = strict_classic();
+    p["enforce_admins"] = json!(false);
+    s.gh.set_protection("acme", "app", "main", p);
+    s.gh.set_team_grant("acme", "app", "acme", "release", 234, "write");
+    s.gh.add_org_ruleset(
+        "acme",
+        FakeRuleset {
+            id: 73,
+            name: "acme baseline".into(),
+            enforcement: "active".into(),
+            bypass_actors: vec![
+                json!({"actor_id": 234, "actor_type": "Team", "bypass_mode": "always"}),
+            ],
+            include: vec!["~DEFAULT_BRANCH".into()],
+            rules: full_rules(2),
+        },
+    );
+    s.gh.add_member("acme", "mallory", false);
+    s.gh.add_outside_collaborator("acme", "contractor");
+    s.gh.set_permission("acme", "app", "contractor", "write");
+    s.gh.add_deploy_key(
+        "acme",
+        "app",
+        vouch_fake_github::FakeDeployKey {
+            id: 9,
+            title: "deploy from CI".into(),
+            created_at: "2026-01-05T09:00:00Z".into(),
+            read_only: false,
+        },
+    );
+    let out = s.audit(&[]);
+    expect(
+        &out,
+        1,
+        &[
+            "posture.bypass",
+            "posture.member-without-2fa",
+            "posture.outside-collaborator",
+            "posture.deploy-key",
+            "tier",
+            "plan (run with --fix to apply):",
+        ],
+    );
+    if std::env::var_os("VOUCH_PRINT_SAMPLE").is_some() {
+        println!("{}", String::from_utf8_lossy(&out.stdout));
+    }
+    s.assert_clean();
+}

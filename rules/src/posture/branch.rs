@@ -392,6 +392,17 @@ fn current(need: &Need, b: &BranchPosture, ctx: &Ctx) -> String {
 }
 
 /// The findings for every protected branch.
+/// Requirements one set of bypasses lets someone skip.
+struct Bypassed {
+    /// The bypasses, as the finding names them.
+    key: String,
+    /// (layer, who, who can fix it), as [`Standing::Bypassable`] has them.
+    layers: Vec<(String, Vec<String>, &'static str)>,
+    skipped: Vec<Need>,
+    /// The first requirement's required value.
+    required: String,
+}
+
 pub(crate) fn judge(policy: &Policy, posture: &Posture) -> Vec<Finding> {
     let mut findings = Vec::new();
     let default_ref = format!("refs/heads/{}", posture.default_branch);
@@ -415,6 +426,7 @@ pub(crate) fn judge(policy: &Policy, posture: &Posture) -> Vec<Finding> {
             continue;
         };
         let at = Location::reference(format!("refs/heads/{}", b.name));
+        let mut bypassed: Vec<Bypassed> = Vec::new();
         for need in &needs.needs {
             let what = need.setting(&b.name);
             let required = need.required(posture.app_id);
@@ -433,31 +445,23 @@ pub(crate) fn judge(policy: &Policy, posture: &Posture) -> Vec<Finding> {
                 )
                 .hint("add it to a ruleset on the branch (`vouch audit --fix` adds vouch's own)"),
                 Standing::Bypassable(layers) => {
-                    let (layer, who, fix_by) = &layers[0];
+                    // One finding per set of bypasses, naming every requirement it lets
+                    // someone skip: one screen, not one line per setting.
                     let all: Vec<String> = layers
                         .iter()
                         .map(|(l, w, _)| format!("{l} by {}", w.join(", ")))
                         .collect();
-                    let current = format!("bypassable: {}", all.join("; "));
-                    setting(
-                        "posture.bypass",
-                        format!(
-                            "{}: `{what}` is enforced only where it can be bypassed ({})",
-                            b.name,
-                            all.join("; ")
-                        ),
-                        &what,
-                        &current,
-                        &format!("{required}, bypassable only by push_allow"),
-                        fix_by,
-                    )
-                    .hint(if who.iter().any(|w| w == "role:admin") && layer.starts_with("classic") {
-                        "turn on `enforce_admins` (Include administrators), or enforce it in a ruleset without bypass actors (`vouch audit --fix`)".to_string()
-                    } else {
-                        "remove the bypass actors not in the rule's push_allow, or enforce it in a ruleset without them (`vouch audit --fix`)".to_string()
-                    })
-                    .property("requirement", need.rule())
-                    .property("layer", layer.clone())
+                    let key = all.join("; ");
+                    match bypassed.iter_mut().find(|g| g.key == key) {
+                        Some(g) => g.skipped.push(need.clone()),
+                        None => bypassed.push(Bypassed {
+                            key,
+                            layers,
+                            skipped: vec![need.clone()],
+                            required,
+                        }),
+                    }
+                    continue;
                 }
                 Standing::Unknown(why) => unreadable(
                     &format!("{}: `{what}` is enforced", b.name),
@@ -470,6 +474,54 @@ pub(crate) fn judge(policy: &Policy, posture: &Posture) -> Vec<Finding> {
                 finding
                     .at(at.clone())
                     .property("policy", needs.defined_at.join(", ")),
+            );
+        }
+        for Bypassed {
+            key: all,
+            layers,
+            skipped,
+            required,
+        } in bypassed
+        {
+            let (layer, who, fix_by) = &layers[0];
+            let settings: Vec<String> = skipped.iter().map(|n| n.setting(&b.name)).collect();
+            let rules: Vec<&str> = skipped.iter().map(Need::rule).collect();
+            let (what, verb) = match &settings[..] {
+                [one] => (format!("`{one}`"), "is enforced only where it"),
+                many => (
+                    many.iter()
+                        .map(|s| format!("`{s}`"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    "are enforced only where they",
+                ),
+            };
+            let required = if skipped.len() == 1 {
+                format!("{required}, bypassable only by push_allow")
+            } else {
+                "each enforced, bypassable only by push_allow".to_string()
+            };
+            findings.push(
+                setting(
+                    "posture.bypass",
+                    format!(
+                        "{}: {what} {verb} can be bypassed ({all})",
+                        b.name
+                    ),
+                    &settings.join(", "),
+                    &format!("bypassable: {all}"),
+                    &required,
+                    fix_by,
+                )
+                .hint(if who.iter().any(|w| w == "role:admin") && layer.starts_with("classic") {
+                    "turn on `enforce_admins` (Include administrators), or enforce it in a ruleset without bypass actors (`vouch audit --fix`)"
+                } else {
+                    "remove the bypass actors not in the rule's push_allow, or enforce it in a ruleset without them (`vouch audit --fix`)"
+                })
+                .property("requirement", rules.join(", "))
+                .property("layer", layer.clone())
+                .at(at.clone())
+                .property("policy", needs.defined_at.join(", ")),
             );
         }
     }
