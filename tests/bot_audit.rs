@@ -118,7 +118,11 @@ fn settle(w: &World, n: usize) -> CheckRun {
     let run = nth_posture(w, n);
     let deadline = Instant::now() + Duration::from_secs(30);
     while audits_done(w) < n {
-        assert!(Instant::now() < deadline, "audit #{n} did not finish:\n{}", w.log());
+        assert!(
+            Instant::now() < deadline,
+            "audit #{n} did not finish:\n{}",
+            w.log()
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     run
@@ -155,18 +159,32 @@ fn settings_events_audit_and_the_issue_opens_edits_itself_and_closes() {
     let opened = issues(&w);
     assert_eq!(opened.len(), 1, "{opened:#?}");
     assert_eq!(opened[0].state, "open");
-    assert!(opened[0].author.ends_with("[bot]"), "{:?}", opened[0].author);
-    assert!(opened[0].body.contains("posture.force-push"), "{}", opened[0].body);
-    assert!(opened[0].body.contains("vouch audit --repo octo-org/widgets --fix"));
+    assert!(
+        opened[0].author.ends_with("[bot]"),
+        "{:?}",
+        opened[0].author
+    );
+    assert!(
+        opened[0].body.contains("posture.force-push"),
+        "{}",
+        opened[0].body
+    );
+    assert!(opened[0]
+        .body
+        .contains("vouch audit --repo octo-org/widgets --fix"));
 
     // An organisation ruleset now covers main, and mallory joined without 2FA: the same issue
     // is edited to say only what still falls short.
-    w.fake.add_org_ruleset(OWNER, ruleset(90, "org baseline", vec![]));
+    w.fake
+        .add_org_ruleset(OWNER, ruleset(90, "org baseline", vec![]));
     w.fake.add_member(OWNER, "mallory", false);
     deliver(
         &w,
         "repository_ruleset",
-        &settings_payload("created", json!({"repository_ruleset": {"id": 90, "source_type": "Organization"}})),
+        &settings_payload(
+            "created",
+            json!({"repository_ruleset": {"id": 90, "source_type": "Organization"}}),
+        ),
     );
     let second = settle(&w, 2);
     assert_eq!(second.conclusion.as_deref(), Some("failure"));
@@ -174,28 +192,61 @@ fn settings_events_audit_and_the_issue_opens_edits_itself_and_closes() {
     assert_eq!(edited.len(), 1, "still one issue: {edited:#?}");
     assert_eq!((edited[0].state.as_str(), edited[0].edits), ("open", 1));
     assert!(edited[0].body.contains("mallory"), "{}", edited[0].body);
-    assert!(edited[0].body.contains("who can fix it: mallory (or an organisation owner"), "{}", edited[0].body);
-    assert!(!edited[0].body.contains("posture.force-push"), "{}", edited[0].body);
+    assert!(
+        edited[0]
+            .body
+            .contains("who can fix it: mallory (or an organisation owner"),
+        "{}",
+        edited[0].body
+    );
+    assert!(
+        !edited[0].body.contains("posture.force-push"),
+        "{}",
+        edited[0].body
+    );
 
     // The same findings again (a deploy key event): the issue is left alone.
-    deliver(&w, "deploy_key", &settings_payload("created", json!({"key": {"id": 5, "title": "ci", "read_only": true}})));
+    deliver(
+        &w,
+        "deploy_key",
+        &settings_payload(
+            "created",
+            json!({"key": {"id": 5, "title": "ci", "read_only": true}}),
+        ),
+    );
     settle(&w, 3);
-    assert_eq!(issues(&w)[0].edits, 1, "an unchanged report is not rewritten");
+    assert_eq!(
+        issues(&w)[0].edits,
+        1,
+        "an unchanged report is not rewritten"
+    );
 
     // mallory leaves the organisation: everything holds, the check passes, the issue closes.
-    let mut leave = webhook_payload("organization", "member_added.with-installation.payload.json");
+    let mut leave = webhook_payload(
+        "organization",
+        "member_added.with-installation.payload.json",
+    );
     leave["action"] = "member_removed".into();
     leave["installation"] = json!({"id": INSTALLATION});
     leave["organization"]["login"] = OWNER.into();
     w.fake.remove_member(OWNER, "mallory");
     deliver(&w, "organization", &leave);
     let third = settle(&w, 4);
-    assert_eq!(third.conclusion.as_deref(), Some("success"), "{}", summary(&third));
+    assert_eq!(
+        third.conclusion.as_deref(),
+        Some("success"),
+        "{}",
+        summary(&third)
+    );
     let closed = issues(&w);
     assert_eq!(closed.len(), 1);
     assert_eq!(closed[0].state, "closed");
     assert_eq!(closed[0].state_reason.as_deref(), Some("completed"));
-    assert!(closed[0].body.contains("now meets the policy"), "{}", closed[0].body);
+    assert!(
+        closed[0].body.contains("now meets the policy"),
+        "{}",
+        closed[0].body
+    );
     w.assert_clean();
 }
 
@@ -223,7 +274,8 @@ fn audit_fix_repairs_each_gap_and_never_loosens_a_stricter_setting() {
         }),
     );
     // The organisation's ruleset lets the release team skip everything…
-    w.fake.set_team_grant(OWNER, NAME, OWNER, "release", 234, "write");
+    w.fake
+        .set_team_grant(OWNER, NAME, OWNER, "release", 234, "write");
     w.fake.add_org_ruleset(
         OWNER,
         ruleset(
@@ -238,9 +290,18 @@ fn audit_fix_repairs_each_gap_and_never_loosens_a_stricter_setting() {
     let classic_before = w.fake.protection(OWNER, NAME, "main");
     w.extra_config = "audit_fix = true\n".into();
     w.start_bot();
-    deliver(&w, "member", &settings_payload("added", json!({"member": {"login": "contractor"}})));
+    deliver(
+        &w,
+        "member",
+        &settings_payload("added", json!({"member": {"login": "contractor"}})),
+    );
     let run = settle(&w, 1);
-    assert_eq!(run.conclusion.as_deref(), Some("success"), "{}", summary(&run));
+    assert_eq!(
+        run.conclusion.as_deref(),
+        Some("success"),
+        "{}",
+        summary(&run)
+    );
     let text = summary(&run);
     assert!(text.contains("Applied by the bot"), "{text}");
 
@@ -249,7 +310,10 @@ fn audit_fix_repairs_each_gap_and_never_loosens_a_stricter_setting() {
     assert_eq!(sets.len(), 1, "{sets:#?}");
     assert_eq!(sets[0].name, "vouch: main");
     assert!(sets[0].bypass_actors.is_empty());
-    assert_eq!(w.fake.permission_of(OWNER, NAME, "contractor").as_deref(), Some("read"));
+    assert_eq!(
+        w.fake.permission_of(OWNER, NAME, "contractor").as_deref(),
+        Some("read")
+    );
     // The stricter classic protection (3 approvals, linear history) was not rewritten.
     assert_eq!(w.fake.protection(OWNER, NAME, "main"), classic_before);
     let wrote_classic = w
@@ -266,11 +330,17 @@ fn audit_fix_repairs_each_gap_and_never_loosens_a_stricter_setting() {
 #[test]
 fn the_schedule_audits_every_installation_at_start_and_a_rerun_audits_again() {
     let mut w = org_world();
-    w.fake.add_repo_ruleset(OWNER, NAME, ruleset(12, "repo rules", vec![]));
+    w.fake
+        .add_repo_ruleset(OWNER, NAME, ruleset(12, "repo rules", vec![]));
     w.audit_interval = 3600;
     w.start_bot();
     let first = settle(&w, 1);
-    assert_eq!(first.conclusion.as_deref(), Some("success"), "{}", summary(&first));
+    assert_eq!(
+        first.conclusion.as_deref(),
+        Some("success"),
+        "{}",
+        summary(&first)
+    );
     assert!(issues(&w).is_empty());
     // Re-run on the check run queues the audit again.
     let mut p = webhook_payload("check_run", "rerequested.payload.json");
@@ -285,10 +355,16 @@ fn the_schedule_audits_every_installation_at_start_and_a_rerun_audits_again() {
 #[test]
 fn an_audit_that_cannot_read_a_setting_fails_closed_naming_the_permission() {
     let mut w = org_world();
-    w.fake.add_repo_ruleset(OWNER, NAME, ruleset(12, "repo rules", vec![]));
+    w.fake
+        .add_repo_ruleset(OWNER, NAME, ruleset(12, "repo rules", vec![]));
     w.start_bot();
-    w.fake.fail_next("GET", "/orgs/octo-org/members", 1, 403, vec![], None);
-    deliver(&w, "member", &settings_payload("edited", json!({"member": {"login": "bob"}})));
+    w.fake
+        .fail_next("GET", "/orgs/octo-org/members", 1, 403, vec![], None);
+    deliver(
+        &w,
+        "member",
+        &settings_payload("edited", json!({"member": {"login": "bob"}})),
+    );
     let run = settle(&w, 1);
     assert_eq!(run.conclusion.as_deref(), Some("failure"));
     let text = summary(&run);

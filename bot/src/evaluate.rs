@@ -427,4 +427,3 @@ mod tests {
         assert_eq!(noreply_login("12+a_b@users.noreply.github.com"), None);
     }
 }
-

@@ -368,7 +368,9 @@ pub fn plan(event: &str, payload: &Value) -> Result<Plan, PayloadError> {
             })
         }
         // The forge's settings around a repository changed: audit them again.
-        "branch_protection_rule" | "repository_ruleset" | "deploy_key" | "member" => audit(&r, action),
+        "branch_protection_rule" | "repository_ruleset" | "deploy_key" | "member" => {
+            audit(&r, action)
+        }
         "repository" => match action.as_str() {
             "deleted" => ignore("the repository is gone"),
             _ => audit(&r, action),
@@ -518,13 +520,19 @@ mod tests {
         assert_eq!(j[0].repo, p["repository"]["full_name"].as_str().unwrap());
         p["repository"] = Value::Null;
         assert_eq!(jobs(plan("member", &p).unwrap())[0].repo, "");
-        let p = fixture("organization", "member_added.with-installation.payload.json");
+        let p = fixture(
+            "organization",
+            "member_added.with-installation.payload.json",
+        );
         let j = jobs(plan("organization", &p).unwrap());
         assert_eq!((j[0].kind, j[0].repo.as_str()), (JobKind::Audit, ""));
         let p = fixture("organization", "member_invited.payload.json");
         assert!(matches!(plan("organization", &p).unwrap(), Plan::Ignore(_)));
         let p = fixture("repository", "created.with-installation.payload.json");
-        assert_eq!(jobs(plan("repository", &p).unwrap())[0].kind, JobKind::Audit);
+        assert_eq!(
+            jobs(plan("repository", &p).unwrap())[0].kind,
+            JobKind::Audit
+        );
         let mut p = fixture("check_run", "rerequested.payload.json");
         p["check_run"]["name"] = POSTURE_CHECK.into();
         assert_eq!(jobs(plan("check_run", &p).unwrap())[0].kind, JobKind::Audit);

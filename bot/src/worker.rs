@@ -536,7 +536,9 @@ impl Bot {
         loop {
             match crate::audit::job::schedule(&self).await {
                 Ok(n) => info!(installations = n, "posture audits queued"),
-                Err(e) => warn!(error = %e, "cannot queue the posture audits; next try at the next interval"),
+                Err(e) => {
+                    warn!(error = %e, "cannot queue the posture audits; next try at the next interval")
+                }
             }
             tokio::select! {
                 _ = tokio::time::sleep(self.config.audit_interval) => {}

@@ -15,7 +15,13 @@ pub const TITLE: &str = "vouch: this repository's settings do not meet its polic
 
 /// What the issue's body says: the verdict, then what to do about it. The same findings give
 /// the same text (no times in it), so the issue is edited only when the gaps change.
-pub fn body(repo: &str, verdict: &Verdict, plan: &Plan, applied: &[String], failed: &[String]) -> String {
+pub fn body(
+    repo: &str,
+    verdict: &Verdict,
+    plan: &Plan,
+    applied: &[String],
+    failed: &[String],
+) -> String {
     let mut out = format!("{MARKER}\n\n");
     if verdict.passed() {
         out.push_str("Every setting the audit checks now meets the policy; closing.\n\n");
@@ -94,8 +100,13 @@ pub async fn publish(
         }
         (false, Some(i)) if i.open && same(&i.body, body) => Outcome::Unchanged(Some(i.number)),
         (false, Some(i)) if i.open => {
-            gh.update_issue(installation, repo, i.number, &json!({"title": TITLE, "body": body}))
-                .await?;
+            gh.update_issue(
+                installation,
+                repo,
+                i.number,
+                &json!({"title": TITLE, "body": body}),
+            )
+            .await?;
             Outcome::Edited(i.number)
         }
         (false, Some(i)) => {

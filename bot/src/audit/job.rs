@@ -95,10 +95,19 @@ pub async fn run(bot: &Bot, job: &Job) -> Result<Audited, JudgeError> {
         verdict = judge(&policy, facts.clone(), unix_now());
         plan = posture::plan(&policy, &facts, &findings(&verdict));
     }
-    let report = report(&j.repo, &verdict, &plan, &applied, &failed, bot.config.audit_fix);
+    let report = report(
+        &j.repo,
+        &verdict,
+        &plan,
+        &applied,
+        &failed,
+        bot.config.audit_fix,
+    );
     match &head {
         Some(head) => check_run(bot, job, head, &report).await?,
-        None => warn!(repo = %j.repo, %branch, "the default branch has no commit to put the posture check run on; the issue still shows the audit"),
+        None => {
+            warn!(repo = %j.repo, %branch, "the default branch has no commit to put the posture check run on; the issue still shows the audit")
+        }
     }
     let body = issue::body(&j.repo, &verdict, &plan, &applied, &failed);
     let outcome = issue::publish(gh, j.installation, &j.repo, verdict.passed(), &body).await?;
@@ -124,15 +133,16 @@ fn report(
         if !items.is_empty() {
             text.push_str(&format!("### {title}\n\n"));
             for i in items {
-                text.push_str(&format!(
-                    "- {}\n",
-                    vouch_rules::report::escape_markdown(&i)
-                ));
+                text.push_str(&format!("- {}\n", vouch_rules::report::escape_markdown(&i)));
             }
             text.push('\n');
         }
     };
-    list("Applied by the bot", &mut applied.iter().cloned(), &mut text);
+    list(
+        "Applied by the bot",
+        &mut applied.iter().cloned(),
+        &mut text,
+    );
     list(
         "Fixes that could not be applied",
         &mut failed.iter().cloned(),

@@ -1,7 +1,7 @@
 //! One module per command; `run` dispatches.
 
-pub mod audit;
 pub mod attest;
+pub mod audit;
 pub mod baseline;
 pub mod check;
 pub mod hook;

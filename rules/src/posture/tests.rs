@@ -189,7 +189,11 @@ fn a_bypass_actor_lets_a_team_skip_review() {
         })
         .unwrap();
     // One finding names every requirement the same bypass skips.
-    assert_eq!(fs.iter().filter(|f| f.rule == "posture.bypass").count(), 1, "{fs:#?}");
+    assert_eq!(
+        fs.iter().filter(|f| f.rule == "posture.bypass").count(),
+        1,
+        "{fs:#?}"
+    );
     assert!(review.properties["requirement"].contains("posture.force-push"));
     assert_eq!(review.rule, "posture.bypass");
     assert!(review.properties["current"].contains("acme/release"));

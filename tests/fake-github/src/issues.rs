@@ -164,7 +164,15 @@ pub(crate) fn answer(ctx: &Ctx<'_>, route: &Route, body: Option<&Value>) -> Repl
             let body = body.cloned().unwrap_or(Value::Null);
             let mut problems = unknown_fields(
                 &body,
-                &["title", "body", "assignee", "milestone", "labels", "assignees", "type"],
+                &[
+                    "title",
+                    "body",
+                    "assignee",
+                    "milestone",
+                    "labels",
+                    "assignees",
+                    "type",
+                ],
             );
             let title = body.get("title").and_then(Value::as_str).unwrap_or("");
             if title.trim().is_empty() {
@@ -182,13 +190,23 @@ pub(crate) fn answer(ctx: &Ctx<'_>, route: &Route, body: Option<&Value>) -> Repl
                 .into_iter()
                 .flatten()
                 .map(|i| i.number)
-                .chain(state.pulls.keys().filter(|(k, _)| *k == key).map(|(_, n)| *n))
+                .chain(
+                    state
+                        .pulls
+                        .keys()
+                        .filter(|(k, _)| *k == key)
+                        .map(|(_, n)| *n),
+                )
                 .max()
                 .unwrap_or(0);
             let issue = FakeIssue {
                 number,
                 title: title.to_string(),
-                body: body.get("body").and_then(Value::as_str).unwrap_or("").to_string(),
+                body: body
+                    .get("body")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
                 state: "open".into(),
                 state_reason: None,
                 author,
@@ -203,8 +221,15 @@ pub(crate) fn answer(ctx: &Ctx<'_>, route: &Route, body: Option<&Value>) -> Repl
             let mut problems = unknown_fields(
                 &body,
                 &[
-                    "title", "body", "assignee", "state", "state_reason", "milestone", "labels",
-                    "assignees", "type",
+                    "title",
+                    "body",
+                    "assignee",
+                    "state",
+                    "state_reason",
+                    "milestone",
+                    "labels",
+                    "assignees",
+                    "type",
                 ],
             );
             let new_state = body.get("state").and_then(Value::as_str);
@@ -215,7 +240,10 @@ pub(crate) fn answer(ctx: &Ctx<'_>, route: &Route, body: Option<&Value>) -> Repl
             if reason.is_some_and(|s| !matches!(s, "completed" | "not_planned" | "reopened")) {
                 problems.push(format!("state_reason {reason:?} is not one GitHub takes"));
             }
-            if body.get("title").is_some_and(|t| t.as_str().is_none_or(|t| t.trim().is_empty())) {
+            if body
+                .get("title")
+                .is_some_and(|t| t.as_str().is_none_or(|t| t.trim().is_empty()))
+            {
                 problems.push("title cannot be empty".into());
             }
             if !problems.is_empty() {

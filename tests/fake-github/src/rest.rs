@@ -191,7 +191,9 @@ impl Route {
             _ => {
                 return crate::issues::Route::parse(method, s.as_slice())
                     .map(Route::Issues)
-                    .or_else(|| crate::posture::Route::parse(method, s.as_slice()).map(Route::Posture))
+                    .or_else(|| {
+                        crate::posture::Route::parse(method, s.as_slice()).map(Route::Posture)
+                    })
             }
         })
     }
