@@ -133,7 +133,7 @@ fn audits_done(w: &World) -> usize {
 }
 
 #[test]
-fn settings_events_audit_and_the_issue_opens_edits_itself_and_closes() {
+fn settings_events_audit_and_the_issue_opens_edits_itself_closes_and_reopens() {
     let mut w = org_world();
     w.start_bot();
     let head = w.main_sha();
@@ -247,6 +247,25 @@ fn settings_events_audit_and_the_issue_opens_edits_itself_and_closes() {
         "{}",
         closed[0].body
     );
+
+    // A gap comes back (a team membership event, organisation-wide): the same issue reopens.
+    w.fake.add_member(OWNER, "eve", false);
+    deliver(
+        &w,
+        "membership",
+        &json!({
+            "action": "added", "scope": "team", "member": {"login": "eve"},
+            "team": {"slug": "core"}, "organization": {"login": OWNER},
+            "installation": {"id": INSTALLATION},
+        }),
+    );
+    let fourth = settle(&w, 5);
+    assert_eq!(fourth.conclusion.as_deref(), Some("failure"));
+    let reopened = issues(&w);
+    assert_eq!(reopened.len(), 1, "{reopened:#?}");
+    assert_eq!(reopened[0].number, opened[0].number);
+    assert_eq!(reopened[0].state, "open");
+    assert!(reopened[0].body.contains("eve"), "{}", reopened[0].body);
     w.assert_clean();
 }
 
