@@ -55,6 +55,8 @@ struct File {
     reconcile_interval: Option<u64>,
     job_attempts: Option<u32>,
     lease_seconds: Option<u64>,
+    audit_interval: Option<u64>,
+    audit_fix: Option<bool>,
     #[serde(default)]
     github: GithubFile,
     #[serde(default)]
@@ -92,6 +94,11 @@ pub struct Config {
     pub reconcile_interval: Duration,
     pub job_attempts: u32,
     pub lease: Duration,
+    /// How often every installation's repositories are audited (posture); zero: only on events.
+    pub audit_interval: Duration,
+    /// Apply the audit's fix plan (never loosening a stricter setting). Off by default: it
+    /// needs the App's `Administration: write` permission.
+    pub audit_fix: bool,
     pub github: Github,
     /// The signed merge (policy `[attestation] merge`); `None` when no merge key is configured,
     /// and the bot then only judges.
@@ -225,6 +232,25 @@ impl Config {
                 .unwrap_or(120)
                 .max(5),
         );
+        let audit_interval = Duration::from_secs(
+            parse_env("AUDIT_INTERVAL")?
+                .or(file.audit_interval)
+                .unwrap_or(86_400),
+        );
+        let audit_fix = match env("AUDIT_FIX") {
+            None => file.audit_fix.unwrap_or(false),
+            Some(v) => match v.trim() {
+                "true" | "1" => true,
+                "false" | "0" => false,
+                other => {
+                    return Err(ConfigError::invalid(
+                        "VOUCH_BOT_AUDIT_FIX",
+                        format!("{other:?} is not true or false"),
+                        "set it to true (apply the audit's fixes) or false (only report)",
+                    ))
+                }
+            },
+        };
 
         let g = file.github;
         let api_url = env("GITHUB_API_URL")
@@ -372,6 +398,8 @@ impl Config {
             reconcile_interval,
             job_attempts,
             lease,
+            audit_interval,
+            audit_fix,
             github: Github {
                 api_url,
                 app_id,

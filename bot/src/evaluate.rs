@@ -129,7 +129,7 @@ fn refspecs(job: &NewJob, default_branch: &str) -> Vec<String> {
     match job.kind {
         JobKind::Pull => specs.push(format!("+refs/pull/{0}/head:refs/pull/{0}/head", job.pull)),
         JobKind::MergeGroup => specs.push(format!("+{}:refs/vouch/merge-group", job.head_ref)),
-        JobKind::Scan => {}
+        JobKind::Scan | JobKind::Audit => {}
     }
     specs
 }
@@ -394,6 +394,17 @@ pub fn reproduce(job: &NewJob, judged: &Judged, judged_at: &str) -> String {
         )),
     }
     out
+}
+
+/// The commit at the tip of `branch` in the mirror, if the branch is there.
+pub async fn branch_tip(held: &Held, branch: &str) -> Result<Option<String>, JudgeError> {
+    let path = held.path.clone();
+    let spec = format!("refs/heads/{branch}");
+    blocking(move || {
+        let repo = open(&path)?;
+        Ok(git_id(&repo, &spec).map(|id| id.to_string()))
+    })
+    .await
 }
 
 #[cfg(test)]

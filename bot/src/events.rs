@@ -152,6 +152,44 @@ pub fn scan_job(installation: i64, repo: &str, head_sha: &str) -> NewJob {
     }
 }
 
+/// The check run name of the posture audit (on the default branch's head).
+pub const POSTURE_CHECK: &str = "vouch: posture";
+
+/// A posture audit of one repository (`repo` non-empty) or of every repository of an
+/// installation (an organisation's settings changed). One live audit per repository: jobs are
+/// unique by (repo, head, base), and an audit's base is never a branch name git accepts.
+pub fn audit_job(installation: i64, repo: &str) -> NewJob {
+    NewJob {
+        kind: JobKind::Audit,
+        installation,
+        repo: repo.to_string(),
+        pull: 0,
+        head_sha: String::new(),
+        base: if repo.is_empty() {
+            format!("posture of installation {installation}")
+        } else {
+            "posture audit".into()
+        },
+        head_ref: String::new(),
+        base_sha: String::new(),
+    }
+}
+
+/// The audit a settings event asks for: of its repository when the payload names one, else of
+/// the whole installation (organisation rulesets, members, teams).
+fn audit(r: &Reader<'_>, action: String) -> Result<Plan, PayloadError> {
+    let installation = r.installation()?;
+    let repo = match r.payload.pointer("/repository") {
+        Some(v) if !v.is_null() => r.repo()?,
+        _ => "",
+    };
+    Ok(Plan::Queue {
+        action,
+        jobs: vec![audit_job(installation, repo)],
+        pusher: None,
+    })
+}
+
 /// The merge queue's target branch, from a `gh-readonly-queue/<base>/pr-<n>-<sha>` head branch.
 fn queue_base(head_branch: &str) -> Option<&str> {
     let rest = short_branch(head_branch).strip_prefix("gh-readonly-queue/")?;
@@ -262,6 +300,9 @@ pub fn plan(event: &str, payload: &Value) -> Result<Plan, PayloadError> {
                 return ignore("nothing to judge");
             }
             let name = r.need("/check_run/name")?;
+            if name == POSTURE_CHECK {
+                return audit(&r, action);
+            }
             if !name.starts_with("vouch: ") {
                 return ignore("another App's check run");
             }
@@ -326,6 +367,20 @@ pub fn plan(event: &str, payload: &Value) -> Result<Plan, PayloadError> {
                 pusher: None,
             })
         }
+        // The forge's settings around a repository changed: audit them again.
+        "branch_protection_rule" | "repository_ruleset" | "deploy_key" | "member" => {
+            audit(&r, action)
+        }
+        "repository" => match action.as_str() {
+            "deleted" => ignore("the repository is gone"),
+            _ => audit(&r, action),
+        },
+        "membership" => audit(&r, action),
+        "organization" => match action.as_str() {
+            // An invitation changes nobody's access until it is accepted (`member_added`).
+            "member_invited" | "deleted" => ignore("no access changed"),
+            _ => audit(&r, action),
+        },
         _ => ignore("event not handled"),
     }
 }
@@ -455,6 +510,35 @@ mod tests {
         let p = fixture("installation_repositories", "added.payload.json");
         let j = jobs(plan("installation_repositories", &p).unwrap());
         assert_eq!(j[0].repo, "Codertocat/Space");
+    }
+
+    #[test]
+    fn settings_events_audit_the_repository_or_the_installation() {
+        let mut p = fixture("member", "added.with-installation.payload.json");
+        let j = jobs(plan("member", &p).unwrap());
+        assert_eq!(j[0].kind, JobKind::Audit);
+        assert_eq!(j[0].repo, p["repository"]["full_name"].as_str().unwrap());
+        p["repository"] = Value::Null;
+        assert_eq!(jobs(plan("member", &p).unwrap())[0].repo, "");
+        let p = fixture(
+            "organization",
+            "member_added.with-installation.payload.json",
+        );
+        let j = jobs(plan("organization", &p).unwrap());
+        assert_eq!((j[0].kind, j[0].repo.as_str()), (JobKind::Audit, ""));
+        let p = fixture("organization", "member_invited.payload.json");
+        assert!(matches!(plan("organization", &p).unwrap(), Plan::Ignore(_)));
+        let p = fixture("repository", "created.with-installation.payload.json");
+        assert_eq!(
+            jobs(plan("repository", &p).unwrap())[0].kind,
+            JobKind::Audit
+        );
+        let mut p = fixture("check_run", "rerequested.payload.json");
+        p["check_run"]["name"] = POSTURE_CHECK.into();
+        assert_eq!(jobs(plan("check_run", &p).unwrap())[0].kind, JobKind::Audit);
+        // No installation: nothing to audit with.
+        let bare = serde_json::json!({"action": "created", "repository": {"full_name": "o/r"}});
+        assert!(plan("branch_protection_rule", &bare).is_err());
     }
 
     #[test]

@@ -6,8 +6,10 @@
 //! - [`queue`]: the durable queue (SQLite, or PostgreSQL for several replicas);
 //! - [`worker`]: claiming, judging, retrying, reconciling;
 //! - [`evaluate`]: the facts gathered for the engine; [`checkrun`]: the verdict as a check run;
-//! - [`github`]: App authentication and the REST calls; [`mirror`]: the bare clones.
+//! - [`github`]: App authentication and the REST calls; [`mirror`]: the bare clones;
+//! - [`audit`]: the posture audit's facts read from GitHub and its fix plan applied.
 
+pub mod audit;
 pub mod checkrun;
 pub mod config;
 pub mod evaluate;

@@ -109,6 +109,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         tokio::spawn(async move { bot.run_workers(stop).await })
     };
     let reconcile = tokio::spawn(Arc::clone(&bot).reconcile_loop(stop_rx.clone()));
+    let audits = tokio::spawn(Arc::clone(&bot).audit_loop(stop_rx.clone()));
     let app = server::router(AppState {
         bot: Arc::clone(&bot),
         secret,
@@ -132,6 +133,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let _ = server.await;
     let _ = workers.await;
     reconcile.abort();
+    audits.abort();
     bot.queue.close().await;
     info!("stopped");
     Ok(())
@@ -147,6 +149,8 @@ async fn check_config(config: Config) -> anyhow::Result<()> {
         "reconcile_interval {} s",
         config.reconcile_interval.as_secs()
     );
+    println!("audit_interval     {} s", config.audit_interval.as_secs());
+    println!("audit_fix          {}", config.audit_fix);
     println!("github.api_url     {}", config.github.api_url);
     println!("github.app_id      {}", config.github.app_id);
     if config
@@ -193,7 +197,10 @@ async fn replay(
     };
     let bot = build(config).await?;
     let mut out = Vec::new();
-    for job in jobs.iter().filter(|j| j.kind != JobKind::Scan) {
+    for job in jobs
+        .iter()
+        .filter(|j| matches!(j.kind, JobKind::Pull | JobKind::MergeGroup))
+    {
         match bot.verdict(job, None).await? {
             None => out.push(serde_json::json!({
                 "repository": job.repo, "head_sha": job.head_sha,
@@ -217,7 +224,7 @@ async fn replay(
         }
     }
     if out.is_empty() {
-        warn!("the delivery only asks for a scan; nothing to replay");
+        warn!("the delivery only asks for a scan or a posture audit; nothing to replay");
     }
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())

@@ -41,6 +41,8 @@ pub enum JobKind {
     MergeGroup,
     /// Look for open pull requests of an installation (or one repository) without a verdict.
     Scan,
+    /// Audit a repository's forge settings (or queue an audit of each of an installation's).
+    Audit,
 }
 
 impl JobKind {
@@ -49,12 +51,14 @@ impl JobKind {
             JobKind::Pull => "pull",
             JobKind::MergeGroup => "merge_group",
             JobKind::Scan => "scan",
+            JobKind::Audit => "audit",
         }
     }
     fn parse(s: &str) -> JobKind {
         match s {
             "merge_group" => JobKind::MergeGroup,
             "scan" => JobKind::Scan,
+            "audit" => JobKind::Audit,
             _ => JobKind::Pull,
         }
     }

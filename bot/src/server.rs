@@ -80,6 +80,13 @@ async fn webhook(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
         | "merge_group"
         | "installation"
         | "installation_repositories"
+        | "branch_protection_rule"
+        | "repository_ruleset"
+        | "member"
+        | "membership"
+        | "organization"
+        | "repository"
+        | "deploy_key"
         | "ping" => event,
         _ => "other",
     };

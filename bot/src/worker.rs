@@ -49,6 +49,7 @@ enum Done {
     Judged(&'static str),
     Stale,
     Scanned(usize),
+    Audited(crate::audit::job::Audited),
 }
 
 fn now_iso() -> String {
@@ -159,7 +160,15 @@ impl Bot {
                 info!(job = id, "job superseded: the pull request moved on");
                 q.drop_job(id, owner).await
             }
-            Some(Ok(Done::Scanned(n))) => {
+            Some(Ok(Done::Audited(crate::audit::job::Audited::Repository {
+                conclusion,
+                issue,
+            }))) => {
+                self.metrics.job(&format!("posture_{conclusion}"), seconds);
+                info!(job = id, conclusion, ?issue, seconds, "audit done");
+                q.finish(id, owner).await
+            }
+            Some(Ok(Done::Scanned(n) | Done::Audited(crate::audit::job::Audited::Queued(n)))) => {
                 self.metrics.job("scanned", seconds);
                 info!(job = id, queued = n, "scan done");
                 if n > 0 {
@@ -177,10 +186,13 @@ impl Bot {
                 self.metrics.job("failed", seconds);
                 warn!(job = id, attempt = job.attempt, error = %e, "job failed for good");
                 let why = e.to_string();
-                if job.job.kind != JobKind::Scan {
-                    if let Err(post) = self.post_failure(&job, &why).await {
-                        warn!(job = id, error = %post, "cannot write the failed check run either");
-                    }
+                let posted = match job.job.kind {
+                    JobKind::Scan => Ok(()),
+                    JobKind::Audit => crate::audit::job::post_failure(self, &job, &why).await,
+                    JobKind::Pull | JobKind::MergeGroup => self.post_failure(&job, &why).await,
+                };
+                if let Err(post) = posted {
+                    warn!(job = id, error = %post, "cannot write the failed check run either");
                 }
                 q.fail(id, owner, &why).await
             }
@@ -198,6 +210,7 @@ impl Bot {
     async fn execute(&self, job: &Job) -> Result<Done, JudgeError> {
         match job.job.kind {
             JobKind::Scan => self.scan(&job.job).await.map(Done::Scanned),
+            JobKind::Audit => crate::audit::job::run(self, job).await.map(Done::Audited),
             JobKind::Pull | JobKind::MergeGroup => {
                 let Some(judged) = self.verdict(&job.job, Some(job)).await? else {
                     return Ok(Done::Stale);
@@ -511,6 +524,27 @@ impl Bot {
             self.wake.notify_waiters();
         }
         Ok(queued)
+    }
+
+    /// Audit every installation's repositories now and then every `audit_interval`, until
+    /// shutdown.
+    pub async fn audit_loop(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        if self.config.audit_interval.is_zero() {
+            info!("scheduled posture audits are off (audit_interval = 0); settings events still queue them");
+            return;
+        }
+        loop {
+            match crate::audit::job::schedule(&self).await {
+                Ok(n) => info!(installations = n, "posture audits queued"),
+                Err(e) => {
+                    warn!(error = %e, "cannot queue the posture audits; next try at the next interval")
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(self.config.audit_interval) => {}
+                _ = shutdown.changed() => return,
+            }
+        }
     }
 
     /// Reconcile now and then every interval, until shutdown.

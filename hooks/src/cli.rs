@@ -60,6 +60,8 @@ pub enum Command {
     Owners(cmd::owners::Args),
     /// Judge a pull request's reviews against the four-eyes policy.
     Review(cmd::review::Args),
+    /// Audit the forge's settings (branch protection, rulesets, 2FA, roles, deploy keys) against the policy.
+    Audit(cmd::audit::Args),
     /// Merge a branch into a protected branch: verified, signed by git, attested.
     Merge(cmd::merge::Args),
     /// Show or verify the attestations vouch merge writes as git notes.

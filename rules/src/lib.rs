@@ -50,6 +50,7 @@ mod commit_message;
 pub mod engine;
 pub mod finding;
 pub mod policy;
+pub mod posture;
 mod protection;
 pub mod report;
 pub mod review;

@@ -117,6 +117,8 @@ pub struct World {
     deliveries: AtomicU64,
     /// Extra lines for bot.toml (top-level keys).
     pub extra_config: String,
+    /// bot.toml's `audit_interval`: 0 (the scenarios' default) audits only on events.
+    pub audit_interval: u64,
 }
 
 impl Drop for World {
@@ -222,6 +224,7 @@ impl World {
             bot: None,
             deliveries: AtomicU64::new(0),
             extra_config: String::new(),
+            audit_interval: 0,
         };
         w.write(".vouch/policy.toml", POLICY);
         let signers: String = [&w.alice, &w.bob, &w.carol]
@@ -370,11 +373,12 @@ impl World {
         let p = self.sb.path();
         let config = p.join("bot.toml");
         let text = format!(
-            "listen = \"127.0.0.1:{port}\"\ndatabase = \"sqlite://{db}\"\ncache_dir = \"{cache}\"\nreconcile_interval = 0\njob_attempts = 4\nlease_seconds = 10\nworkers = 2\n{extra}\n[github]\napi_url = \"{api}\"\napp_id = {APP_ID}\nprivate_key_path = \"{pem}\"\nwebhook_secret_path = \"{secret}\"\n",
+            "listen = \"127.0.0.1:{port}\"\ndatabase = \"sqlite://{db}\"\ncache_dir = \"{cache}\"\nreconcile_interval = 0\naudit_interval = {audit}\njob_attempts = 4\nlease_seconds = 10\nworkers = 2\n{extra}\n[github]\napi_url = \"{api}\"\napp_id = {APP_ID}\nprivate_key_path = \"{pem}\"\nwebhook_secret_path = \"{secret}\"\n",
             port = self.port,
             db = p.join("bot.db").display(),
             cache = p.join("cache").display(),
             extra = self.extra_config,
+            audit = self.audit_interval,
             api = self.fake.url(),
             pem = p.join("app.pem").display(),
             secret = p.join("webhook-secret").display(),

@@ -43,6 +43,15 @@ pub struct CheckRunState {
     pub conclusion: Option<String>,
 }
 
+/// An issue, as the posture audit's self-updating issue needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    pub number: u64,
+    pub open: bool,
+    pub title: String,
+    pub body: String,
+}
+
 fn decode(path: &str, message: impl Into<String>) -> GithubError {
     GithubError::Decode {
         method: "GET".into(),
@@ -70,7 +79,7 @@ pub fn segment(text: &str) -> String {
 }
 
 /// `owner/name` with each half escaped.
-fn repo_path(full_name: &str) -> String {
+pub(crate) fn repo_path(full_name: &str) -> String {
     match full_name.split_once('/') {
         Some((o, n)) => format!("{}/{}", segment(o), segment(n)),
         None => segment(full_name),
@@ -115,12 +124,12 @@ fn pull(v: &Value, path: &str) -> Result<Pull, GithubError> {
 }
 
 impl GitHub {
-    async fn get(&self, path: &str, who: As) -> Result<Value, GithubError> {
+    pub(crate) async fn get(&self, path: &str, who: As) -> Result<Value, GithubError> {
         Ok(self.request(Method::GET, path, who, None).await?.body)
     }
 
     /// Every page of a list (100 a page). `key` names the array inside an object answer.
-    async fn get_all(
+    pub(crate) async fn get_all(
         &self,
         path: &str,
         who: As,
@@ -376,5 +385,83 @@ impl GitHub {
                 })
             })
             .collect())
+    }
+
+    /// The login the App acts as on issues and comments: `<slug>[bot]`.
+    pub async fn app_login(&self) -> Result<String, GithubError> {
+        let v = self.get("/app", As::App).await?;
+        let slug = str_at(&v, "/slug").ok_or_else(|| decode("/app", "app without slug"))?;
+        Ok(format!("{slug}[bot]"))
+    }
+
+    /// The issues (open and closed, not pull requests) `creator` opened on a repository.
+    pub async fn issues_by(
+        &self,
+        installation: i64,
+        full_name: &str,
+        creator: &str,
+    ) -> Result<Vec<Issue>, GithubError> {
+        let path = format!(
+            "/repos/{}/issues?state=all&creator={}",
+            repo_path(full_name),
+            segment(creator)
+        );
+        let items = self
+            .get_all(&path, As::Installation(installation), None)
+            .await?;
+        Ok(items
+            .iter()
+            .filter(|i| i.get("pull_request").is_none())
+            .filter_map(|i| {
+                Some(Issue {
+                    number: i.get("number")?.as_u64()?,
+                    open: str_at(i, "/state") == Some("open"),
+                    title: str_at(i, "/title").unwrap_or_default().to_string(),
+                    body: str_at(i, "/body").unwrap_or_default().to_string(),
+                })
+            })
+            .collect())
+    }
+
+    /// Open an issue; its number.
+    pub async fn create_issue(
+        &self,
+        installation: i64,
+        full_name: &str,
+        body: &Value,
+    ) -> Result<u64, GithubError> {
+        let path = format!("/repos/{}/issues", repo_path(full_name));
+        let answer = self
+            .request(
+                Method::POST,
+                &path,
+                As::Installation(installation),
+                Some(body),
+            )
+            .await?;
+        answer
+            .body
+            .get("number")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| decode(&path, "issue without number"))
+    }
+
+    /// Edit an issue (title, body, state).
+    pub async fn update_issue(
+        &self,
+        installation: i64,
+        full_name: &str,
+        number: u64,
+        body: &Value,
+    ) -> Result<(), GithubError> {
+        let path = format!("/repos/{}/issues/{number}", repo_path(full_name));
+        self.request(
+            Method::PATCH,
+            &path,
+            As::Installation(installation),
+            Some(body),
+        )
+        .await?;
+        Ok(())
     }
 }

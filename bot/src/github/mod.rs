@@ -90,6 +90,8 @@ pub enum As {
     App,
     /// An installation, with its access token.
     Installation(i64),
+    /// The plain token the client was made with ([`GitHub::with_token`]): `vouch audit`.
+    Token,
 }
 
 struct Cached {
@@ -109,7 +111,10 @@ pub struct GitHub {
 struct Inner {
     api_url: String,
     app_id: u64,
-    key: EncodingKey,
+    /// The App's key; `None` for a client made with a plain token.
+    key: Option<EncodingKey>,
+    /// The plain token (`GITHUB_TOKEN`), never logged.
+    token: Option<SecretString>,
     http: reqwest::Client,
     tokens: Mutex<HashMap<i64, Cached>>,
     metrics: Arc<Metrics>,
@@ -144,6 +149,26 @@ impl GitHub {
     ) -> Result<GitHub, GithubError> {
         let key = EncodingKey::from_rsa_pem(private_key.expose_secret().as_bytes())
             .map_err(|e| GithubError::Key(e.to_string()))?;
+        GitHub::build(api_url, app_id, Some(key), None, metrics)
+    }
+
+    /// A client that sends one plain token (a personal or Actions token) as [`As::Token`]:
+    /// what `vouch audit` uses. It has no App key, so [`As::App`] and installation calls fail.
+    pub fn with_token(
+        api_url: &str,
+        token: SecretString,
+        metrics: Arc<Metrics>,
+    ) -> Result<GitHub, GithubError> {
+        GitHub::build(api_url, 0, None, Some(token), metrics)
+    }
+
+    fn build(
+        api_url: &str,
+        app_id: u64,
+        key: Option<EncodingKey>,
+        token: Option<SecretString>,
+        metrics: Arc<Metrics>,
+    ) -> Result<GitHub, GithubError> {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(30))
@@ -155,6 +180,7 @@ impl GitHub {
                 api_url: api_url.trim_end_matches('/').to_string(),
                 app_id,
                 key,
+                token,
                 http,
                 tokens: Mutex::new(HashMap::new()),
                 metrics,
@@ -185,7 +211,10 @@ impl GitHub {
             exp: now + 540,
             iss: self.inner.app_id.to_string(),
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::RS256), &claims, &self.inner.key)
+        let key = self.inner.key.as_ref().ok_or_else(|| {
+            GithubError::Key("this client has a plain token, not an App key".into())
+        })?;
+        jsonwebtoken::encode(&Header::new(Algorithm::RS256), &claims, key)
             .map(SecretString::from)
             .map_err(|e| GithubError::Key(e.to_string()))
     }
@@ -260,6 +289,14 @@ impl GitHub {
                         self.installation_token(id).await?.expose_secret()
                     )
                 }
+                As::Token => match &self.inner.token {
+                    Some(t) => format!("token {}", t.expose_secret()),
+                    None => {
+                        return Err(GithubError::Key(
+                            "this client has an App key, not a plain token".into(),
+                        ))
+                    }
+                },
             };
             let mut req = self
                 .inner

@@ -1,6 +1,7 @@
 //! One module per command; `run` dispatches.
 
 pub mod attest;
+pub mod audit;
 pub mod baseline;
 pub mod check;
 pub mod hook;
@@ -41,6 +42,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Keys(c) => keys::run(c, &out),
         Command::Owners(a) => owners::run(a, &out),
         Command::Review(a) => review::run(a, &out),
+        Command::Audit(a) => audit::run(a, &out),
         Command::Merge(a) => merge::run(a, &out),
         Command::Attest(c) => attest::run(c, &out),
     }

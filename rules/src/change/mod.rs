@@ -5,9 +5,11 @@
 
 pub mod forge;
 pub mod git;
+pub mod posture;
 pub mod range;
 
 pub use forge::PullRequest;
+pub use posture::Posture;
 
 use serde::Serialize;
 
@@ -216,6 +218,8 @@ pub struct Change {
     /// The change is a merge queue group the forge built (`merge_group`): like a pull request,
     /// no one pushes it; the forge moves the branch once the checks pass.
     pub merge_group: bool,
+    /// The forge's settings around the repository (`vouch audit`, the bot's posture audit).
+    pub posture: Option<Posture>,
 }
 
 /// A commit message not yet committed (the commit-msg hook).
@@ -241,6 +245,7 @@ impl Change {
             message: None,
             pull_request: None,
             merge_group: false,
+            posture: None,
         }
     }
 

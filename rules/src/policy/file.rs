@@ -35,6 +35,12 @@ pub struct PolicyFile {
     pub attestation: Option<AttestationSection>,
     #[serde(default)]
     pub server: ServerSection,
+    /// `[roles]`: the seeds' roles mapped to people and teams, each with a maximum permission.
+    #[serde(default)]
+    pub roles: Option<RolesSection>,
+    /// `[access]`: who may reach the repository and with what (judged by `vouch audit`).
+    #[serde(default)]
+    pub access: AccessSection,
 }
 
 /// `[signatures]`: which commits and tags must be signed, and by whom.
@@ -274,9 +280,12 @@ pub struct RefRuleSection {
     /// For tags: who may create matching tags (empty = anyone).
     #[serde(default)]
     pub push_allow: Vec<Spanned<String>>,
-    /// Branches only: check names that must pass on the forge before merging (the bot enforces them).
+    /// Branches only: check names that must pass on the forge before merging (`vouch audit` checks
+    /// that the forge requires them).
     #[serde(default)]
     pub required_checks: Vec<Spanned<String>>,
+    /// Branches only: the forge must refuse merge commits on matching branches (`vouch audit`).
+    pub linear_history: Option<Spanned<bool>>,
 }
 
 /// `[commit_message]`: rules the commit-msg hook and the server apply to messages.
@@ -353,4 +362,77 @@ pub struct ServerSection {
     /// An environment variable to read the pusher's identity from, tried before the built-in ones
     /// (`GL_USERNAME`, `GITHUB_USER_LOGIN`, `GITEA_PUSHER_NAME`, `REMOTE_USER`).
     pub pusher_env: Option<Spanned<String>>,
+}
+
+/// `[roles]`: people and teams (`"@alice"`, `"@acme/core"`) in each of the seeds' roles.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RolesSection {
+    #[serde(default)]
+    pub owners: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub maintainers: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub approvers: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub reviewers: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub developers: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub guests: Vec<Spanned<String>>,
+    /// The most each role may hold on the repository; unset keys keep the documented default.
+    #[serde(default)]
+    pub max_permission: MaxPermissionSection,
+}
+
+/// `[roles.max_permission]`: `read`, `triage`, `write`, `maintain` or `admin` per role, and
+/// `unlisted` for anyone in no role.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaxPermissionSection {
+    pub owners: Option<Spanned<String>>,
+    pub maintainers: Option<Spanned<String>>,
+    pub approvers: Option<Spanned<String>>,
+    pub reviewers: Option<Spanned<String>>,
+    pub developers: Option<Spanned<String>>,
+    pub guests: Option<Spanned<String>>,
+    pub unlisted: Option<Spanned<String>>,
+}
+
+/// `[access]`: the forge's access settings `vouch audit` holds to the policy.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessSection {
+    /// The organisation must require two-factor authentication, and no member may lack it.
+    #[serde(default = "yes")]
+    pub require_2fa: bool,
+    /// The most people (direct or through a team) who may hold `admin` on the repository.
+    pub max_admins: Option<Spanned<i64>>,
+    /// The most an outside collaborator may hold: `read` or `none`.
+    #[serde(default = "default_outside_collaborators")]
+    pub outside_collaborators: Spanned<String>,
+    /// Deploy keys older than this many days must be rotated.
+    pub max_deploy_key_age_days: Option<Spanned<i64>>,
+    /// Deploy keys must be read-only.
+    #[serde(default = "yes")]
+    pub forbid_deploy_keys_with_write: bool,
+    /// Fine-grained personal access tokens granted to the organisation may live at most this long.
+    pub max_pat_lifetime_days: Option<Spanned<i64>>,
+}
+
+impl Default for AccessSection {
+    fn default() -> Self {
+        AccessSection {
+            require_2fa: true,
+            max_admins: None,
+            outside_collaborators: default_outside_collaborators(),
+            max_deploy_key_age_days: None,
+            forbid_deploy_keys_with_write: true,
+            max_pat_lifetime_days: None,
+        }
+    }
+}
+
+fn default_outside_collaborators() -> Spanned<String> {
+    Spanned::new(0..0, "read".into())
 }

@@ -91,6 +91,18 @@ pub enum Permission {
 }
 
 impl Permission {
+    /// The name GitHub's roles use: `read`, `triage`, `write`, `maintain`, `admin` (or `none`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::None => "none",
+            Permission::Read => "read",
+            Permission::Triage => "triage",
+            Permission::Write => "write",
+            Permission::Maintain => "maintain",
+            Permission::Admin => "admin",
+        }
+    }
+
     pub fn parse(text: &str) -> Option<Self> {
         match text {
             "none" => Some(Permission::None),
@@ -275,6 +287,8 @@ pub struct RefRule {
     pub require_review: bool,
     pub push_allow: Vec<String>,
     pub required_checks: Vec<String>,
+    /// Branches only: the forge must refuse merge commits.
+    pub linear_history: bool,
 }
 
 impl RefRule {
@@ -356,6 +370,111 @@ impl AttestationPolicy {
     }
 }
 
+/// One of the seeds' roles (`[roles]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Owners,
+    Maintainers,
+    Approvers,
+    Reviewers,
+    Developers,
+    Guests,
+}
+
+impl Role {
+    /// Every role with its key in `[roles]` and its default maximum permission.
+    pub const ALL: [(Role, &'static str, Permission); 6] = [
+        (Role::Owners, "owners", Permission::Admin),
+        (Role::Maintainers, "maintainers", Permission::Maintain),
+        (Role::Approvers, "approvers", Permission::Write),
+        (Role::Developers, "developers", Permission::Write),
+        (Role::Reviewers, "reviewers", Permission::Triage),
+        (Role::Guests, "guests", Permission::Read),
+    ];
+
+    pub fn key(self) -> &'static str {
+        Role::ALL
+            .iter()
+            .find(|(r, _, _)| *r == self)
+            .map_or("", |(_, k, _)| k)
+    }
+}
+
+/// The default maximum for anyone in no role (`[roles.max_permission] unlisted`).
+pub const UNLISTED_MAX_PERMISSION: Permission = Permission::Read;
+
+/// A member of a role: a person (`@alice`) or a team (`@acme/core`), without the `@`, lower case.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Member {
+    Person(String),
+    /// `org/slug`.
+    Team(String),
+}
+
+/// `[roles]`, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RolesPolicy {
+    /// Each role's members, in the roles' order.
+    pub members: Vec<(Role, Vec<Member>)>,
+    /// Each role's maximum repository permission.
+    pub max: Vec<(Role, Permission)>,
+    /// The maximum for anyone in no role.
+    pub unlisted: Permission,
+}
+
+impl RolesPolicy {
+    pub fn max_of(&self, role: Role) -> Permission {
+        self.max
+            .iter()
+            .find(|(r, _)| *r == role)
+            .map_or(self.unlisted, |(_, p)| *p)
+    }
+
+    /// The roles `member` is in.
+    pub fn roles_of(&self, member: &Member) -> Vec<Role> {
+        self.members
+            .iter()
+            .filter(|(_, ms)| ms.contains(member))
+            .map(|(r, _)| *r)
+            .collect()
+    }
+}
+
+/// Who may be an outside collaborator (`[access] outside_collaborators`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutsideCollaborators {
+    /// Read access at most.
+    Read,
+    /// None at all.
+    None,
+}
+
+/// `[access]`, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessPolicy {
+    pub require_2fa: bool,
+    pub max_admins: Option<u32>,
+    pub outside_collaborators: OutsideCollaborators,
+    pub max_deploy_key_age_days: Option<u32>,
+    pub forbid_deploy_keys_with_write: bool,
+    pub max_pat_lifetime_days: Option<u32>,
+}
+
+impl Default for AccessPolicy {
+    fn default() -> Self {
+        AccessPolicy {
+            require_2fa: true,
+            max_admins: None,
+            outside_collaborators: OutsideCollaborators::Read,
+            max_deploy_key_age_days: None,
+            forbid_deploy_keys_with_write: true,
+            max_pat_lifetime_days: None,
+        }
+    }
+}
+
 /// Environment variables the server hook reads the pusher's identity from, in order, after the
 /// one the policy names.
 pub const PUSHER_ENV_VARS: [&str; 4] = [
@@ -422,6 +541,9 @@ pub struct Policy {
     pub commit_message: CommitMessagePolicy,
     pub attestation: AttestationPolicy,
     pub server: ServerPolicy,
+    /// `[roles]`, when the policy maps people to roles.
+    pub roles: Option<RolesPolicy>,
+    pub access: AccessPolicy,
     /// Everything under `.vouch/` and the CODEOWNERS candidates, as read with the policy.
     pub files: PolicyFiles,
     /// Keys that are valid but that nothing enforces yet.

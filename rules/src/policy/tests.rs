@@ -143,7 +143,17 @@ fn keys_nothing_enforces_yet_are_warned_about_with_their_line() {
         "{}",
         warnings[0]
     );
-    assert!(warnings[0].contains("`required_checks`") && warnings[0].contains("not enforced"));
+    assert!(
+        warnings[0].contains("`required_checks`")
+            && warnings[0].contains("the forge must require them"),
+        "{}",
+        warnings[0]
+    );
+    assert!(
+        p.warnings[0].hint.contains("vouch audit"),
+        "{}",
+        p.warnings[0].hint
+    );
     // `[attestation]` has meaning now (`vouch merge`, `vouch attest verify`): no warning.
     // Not written, or switched off: nothing to warn about.
     assert!(parse("").unwrap().warnings.is_empty());
@@ -230,4 +240,91 @@ fn oversize_defaults_to_fail_with_a_256_mib_limit() {
     assert!(parse("[secrets]\nmax_file_bytes = 536870912\n").is_ok());
     let (_, _, message, _) = invalid("[secrets]\nmax_file_bytes = 0\n");
     assert!(message.contains("not 0"), "{message}");
+}
+
+#[test]
+fn roles_and_access_parse_with_documented_defaults() {
+    let p = parse(
+        "[roles]\nowners = [\"@Alice\"]\nmaintainers = [\"@acme/core\"]\nguests = [\"@eve\"]\n[roles.max_permission]\nmaintainers = \"write\"\nunlisted = \"none\"\n[access]\nmax_admins = 2\noutside_collaborators = \"none\"\nmax_deploy_key_age_days = 90\n",
+    )
+    .unwrap();
+    let roles = p.roles.unwrap();
+    assert_eq!(
+        roles.roles_of(&Member::Person("alice".into())),
+        vec![Role::Owners]
+    );
+    assert_eq!(
+        roles.roles_of(&Member::Team("acme/core".into())),
+        vec![Role::Maintainers]
+    );
+    assert_eq!(roles.max_of(Role::Owners), Permission::Admin);
+    assert_eq!(roles.max_of(Role::Maintainers), Permission::Write);
+    assert_eq!(roles.max_of(Role::Guests), Permission::Read);
+    assert_eq!(roles.unlisted, Permission::None);
+    assert_eq!(p.access.max_admins, Some(2));
+    assert_eq!(p.access.outside_collaborators, OutsideCollaborators::None);
+    assert_eq!(p.access.max_deploy_key_age_days, Some(90));
+    assert!(p.access.require_2fa && p.access.forbid_deploy_keys_with_write);
+    let empty = parse("").unwrap();
+    assert_eq!(empty.roles, None);
+    assert_eq!(empty.access, AccessPolicy::default());
+    let default = parse(DEFAULT_POLICY_TOML).unwrap();
+    assert_eq!(default.access, AccessPolicy::default());
+}
+
+#[test]
+fn bad_roles_and_access_name_their_line_and_fix() {
+    let cases = [
+        (
+            "[roles]\nowners = [\"alice\"]\n",
+            2,
+            "not a person or a team",
+            "@alice",
+        ),
+        (
+            "[roles]\nguests = [\"@a/b/c\"]\n",
+            2,
+            "not a person or a team",
+            "@acme/core",
+        ),
+        (
+            "[roles.max_permission]\nguests = \"owner\"\n",
+            2,
+            "unknown permission",
+            "maintain",
+        ),
+        (
+            "[access]\noutside_collaborators = \"write\"\n",
+            2,
+            "outside_collaborators",
+            "none",
+        ),
+        (
+            "[access]\nmax_deploy_key_age_days = 0\n",
+            2,
+            "at least 1",
+            "no limit",
+        ),
+        (
+            "[[tag]]\npattern = \"v*\"\nlinear_history = true\n",
+            3,
+            "[[branch]] rules only",
+            "",
+        ),
+    ];
+    for (text, line, needle, hint_needle) in cases {
+        let (got_line, _, message, hint) = invalid(text);
+        assert_eq!(got_line, line, "line for {text:?}: {message}");
+        assert!(message.contains(needle), "{text:?} gave {message:?}");
+        assert!(
+            hint.unwrap_or_default().contains(hint_needle),
+            "{text:?}: hint"
+        );
+    }
+}
+
+#[test]
+fn linear_history_is_a_branch_key() {
+    let p = parse("[[branch]]\npattern = \"main\"\nlinear_history = true\n").unwrap();
+    assert!(p.refs[0].linear_history);
 }

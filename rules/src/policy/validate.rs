@@ -93,6 +93,11 @@ impl Validator<'_> {
         let commit_message = self.commit_message(raw.commit_message)?;
         let attestation = self.attestation(raw.attestation.unwrap_or_default())?;
         let server = self.server(raw.server)?;
+        let roles = match raw.roles {
+            Some(r) => Some(self.roles(r)?),
+            None => None,
+        };
+        let access = self.access(raw.access)?;
         let warnings = self.unenforced(&refs);
         Ok(Policy {
             origin,
@@ -105,7 +110,133 @@ impl Validator<'_> {
             commit_message,
             attestation,
             server,
+            roles,
+            access,
             files,
+        })
+    }
+
+    fn permission(&self, value: &Spanned<String>, key: &str) -> Result<Permission, PolicyError> {
+        match Permission::parse(value.get_ref()) {
+            Some(Permission::None) | None => Err(self
+                .bad(
+                    value,
+                    format!("unknown permission {:?} in `{key}`", value.get_ref()),
+                )
+                .with_hint("use \"read\", \"triage\", \"write\", \"maintain\" or \"admin\"")),
+            Some(p) => Ok(p),
+        }
+    }
+
+    fn member(&self, value: &Spanned<String>, role: &str) -> Result<Member, PolicyError> {
+        let text = value.get_ref().trim();
+        let valid = |part: &str| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        };
+        let bad = || {
+            self.bad(
+                value,
+                format!("{text:?} in `[roles] {role}` is not a person or a team"),
+            )
+            .with_hint("write a person as \"@alice\" and a team as \"@acme/core\"")
+        };
+        let name = text.strip_prefix('@').ok_or_else(bad)?.to_ascii_lowercase();
+        match name.split_once('/') {
+            Some((org, slug)) if valid(org) && valid(slug) => Ok(Member::Team(name)),
+            None if valid(&name) => Ok(Member::Person(name)),
+            _ => Err(bad()),
+        }
+    }
+
+    fn roles(&self, r: file::RolesSection) -> Result<RolesPolicy, PolicyError> {
+        let lists = [
+            (Role::Owners, &r.owners),
+            (Role::Maintainers, &r.maintainers),
+            (Role::Approvers, &r.approvers),
+            (Role::Reviewers, &r.reviewers),
+            (Role::Developers, &r.developers),
+            (Role::Guests, &r.guests),
+        ];
+        let mut members = Vec::new();
+        for (role, list) in lists {
+            let mut ms = Vec::new();
+            for v in list {
+                ms.push(self.member(v, role.key())?);
+            }
+            members.push((role, ms));
+        }
+        let m = &r.max_permission;
+        let given = [
+            (Role::Owners, &m.owners),
+            (Role::Maintainers, &m.maintainers),
+            (Role::Approvers, &m.approvers),
+            (Role::Reviewers, &m.reviewers),
+            (Role::Developers, &m.developers),
+            (Role::Guests, &m.guests),
+        ];
+        let mut max = Vec::new();
+        for (role, value) in given {
+            let default = Role::ALL
+                .iter()
+                .find(|(r, _, _)| *r == role)
+                .map_or(Permission::Read, |(_, _, p)| *p);
+            let p = match value {
+                Some(v) => self.permission(v, &format!("[roles.max_permission] {}", role.key()))?,
+                None => default,
+            };
+            max.push((role, p));
+        }
+        let unlisted = match &m.unlisted {
+            Some(v) if Permission::parse(v.get_ref()) == Some(Permission::None) => Permission::None,
+            Some(v) => self.permission(v, "[roles.max_permission] unlisted")?,
+            None => UNLISTED_MAX_PERMISSION,
+        };
+        Ok(RolesPolicy {
+            members,
+            max,
+            unlisted,
+        })
+    }
+
+    fn access(&self, a: file::AccessSection) -> Result<AccessPolicy, PolicyError> {
+        let outside_collaborators =
+            match a.outside_collaborators.get_ref().as_str() {
+                "read" => OutsideCollaborators::Read,
+                "none" => OutsideCollaborators::None,
+                other => return Err(self
+                    .bad(
+                        &a.outside_collaborators,
+                        format!("unknown `outside_collaborators` value {other:?}"),
+                    )
+                    .with_hint(
+                        "use \"read\" (read access at most) or \"none\" (no outside collaborators)",
+                    )),
+            };
+        let days = |v: &Option<Spanned<i64>>, key: &str| -> Result<Option<u32>, PolicyError> {
+            match v {
+                Some(v) if *v.get_ref() < 1 => Err(self
+                    .bad(
+                        v,
+                        format!("`{key}` must be at least 1, not {}", v.get_ref()),
+                    )
+                    .with_hint(format!("remove `{key}` for no limit"))),
+                Some(v) => Ok(Some(self.count(v, key, 100_000)?)),
+                None => Ok(None),
+            }
+        };
+        Ok(AccessPolicy {
+            require_2fa: a.require_2fa,
+            max_admins: match &a.max_admins {
+                Some(v) => Some(self.count(v, "max_admins", 10_000)?),
+                None => None,
+            },
+            outside_collaborators,
+            max_deploy_key_age_days: days(&a.max_deploy_key_age_days, "max_deploy_key_age_days")?,
+            forbid_deploy_keys_with_write: a.forbid_deploy_keys_with_write,
+            max_pat_lifetime_days: days(&a.max_pat_lifetime_days, "max_pat_lifetime_days")?,
         })
     }
 
@@ -360,11 +491,11 @@ impl Validator<'_> {
             warnings.push(PolicyWarning {
                 at,
                 message: format!(
-                    "`required_checks` of {} {:?} is not enforced yet: no hook can see other checks' results, and the bot that will require them is not installed by this version",
+                    "`required_checks` of {} {:?} is not enforced by vouch itself: no hook can see other checks' results, so the forge must require them",
                     rule.table(),
                     rule.written
                 ),
-                hint: "require these checks in the forge's branch protection until vouch's bot enforces them".into(),
+                hint: "run `vouch audit --repo OWNER/NAME` to check that the forge's branch protection or rulesets require these checks (`--fix` adds them)".into(),
             });
         }
         warnings
@@ -431,6 +562,9 @@ impl Validator<'_> {
             if let Some(first) = rule.required_checks.first() {
                 return Err(self.bad(first, "`required_checks` applies to [[branch]] rules only"));
             }
+            if let Some(v) = &rule.linear_history {
+                return Err(self.bad(v, "`linear_history` applies to [[branch]] rules only"));
+            }
         }
         let at = self.at(&rule.pattern);
         Ok(RefRule {
@@ -444,6 +578,7 @@ impl Validator<'_> {
                 && rule.require_review.as_ref().is_none_or(|v| *v.get_ref()),
             push_allow: self.strings(rule.push_allow, "push_allow")?,
             required_checks: self.strings(rule.required_checks, "required_checks")?,
+            linear_history: rule.linear_history.is_some_and(|v| *v.get_ref()),
         })
     }
 }

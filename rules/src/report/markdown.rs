@@ -5,6 +5,10 @@ use crate::verdict::{Status, Verdict};
 use std::fmt::Write;
 
 /// Escape text for a markdown table cell or list item: no HTML, no table breaks, no links injected.
+pub fn escape(text: &str) -> String {
+    md(text)
+}
+
 fn md(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in crate::sanitize::for_terminal(text).chars() {
@@ -75,6 +79,9 @@ pub fn to_markdown(verdict: &Verdict) -> String {
             );
             if let Some(h) = &f.hint {
                 let _ = writeln!(out, "  - fix: {}", md(h));
+            }
+            if let Some(who) = f.properties.get("fix_by") {
+                let _ = writeln!(out, "  - who can fix it: {}", md(who));
             }
         }
     }

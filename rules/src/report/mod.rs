@@ -7,7 +7,7 @@ mod sarif;
 mod text;
 
 pub use json::{to_json, JSON_SCHEMA, JSON_SCHEMA_VERSION};
-pub use markdown::to_markdown;
+pub use markdown::{escape as escape_markdown, to_markdown};
 pub use sarif::to_sarif;
 pub use text::{to_text, TextOptions};
 

@@ -93,6 +93,8 @@ pub(crate) async fn answer(ctx: &Ctx<'_>, route: &Route, body: Option<&Value>) -
             ctx.list(all.iter().map(|(id, i)| sh.installation(*id, i)).collect())
         }
         Route::MintToken(id) => mint(ctx, *id, body),
+        Route::Posture(p) => crate::posture::answer(ctx, p, body),
+        Route::Issues(i) => crate::issues::answer(ctx, i, body),
         Route::InstallationRepos => {
             let repos: Vec<Repo> = ctx
                 .shared
@@ -116,7 +118,20 @@ pub(crate) async fn answer(ctx: &Ctx<'_>, route: &Route, body: Option<&Value>) -
             )
         }
         Route::Repo { owner, name } => match ctx.repo(owner, name) {
-            Some(r) => Reply::json(200, sh.repo(&r)),
+            Some(r) => {
+                let mut v = sh.repo(&r);
+                let org = ctx
+                    .shared
+                    .state()
+                    .organizations
+                    .contains(&r.owner.to_ascii_lowercase());
+                if org {
+                    // An organisation's repository: its owner is the organisation.
+                    v["owner"]["type"] = json!("Organization");
+                    v["organization"] = v["owner"].clone();
+                }
+                Reply::json(200, v)
+            }
             None => ctx.not_found(),
         },
         Route::Pulls { owner, name } => {

@@ -52,6 +52,12 @@ pub(crate) const REST_FILES: &[&str] = &[
     "checks/create.json",
     "checks/list-for-ref.json",
     "checks/list-annotations.json",
+    "repos/list-branches.json",
+    "repos/get-branch-protection.json",
+    "repos/get-repo-ruleset.json",
+    "repos/list-collaborators.json",
+    "teams/list.json",
+    "orgs/get.json",
 ];
 
 /// The loaded examples and each operation's documentation URL (for error bodies).

@@ -34,12 +34,16 @@ mod endpoints;
 mod fixtures;
 mod git;
 mod http;
+mod issues;
+mod posture;
 mod rest;
 mod shape;
 mod state;
 mod time;
 
 pub use fixtures::{fixtures_dir, sign_webhook, webhook_payload};
+pub use issues::FakeIssue;
+pub use posture::{FakeDeployKey, FakeRuleset};
 
 use serde_json::Value;
 use std::path::Path;
@@ -317,6 +321,189 @@ impl FakeGitHub {
         self.shared
             .state()
             .fail_next(method, path_prefix, count, status, headers, body);
+    }
+
+    /// A plain token (like a personal access token) reaching what `installation` covers, for
+    /// clients that take `GITHUB_TOKEN` (`vouch audit`).
+    pub fn add_plain_token(&self, secret: &str, installation: i64) {
+        self.shared.state().add_plain_token(secret, installation);
+    }
+
+    /// The repository's branches (default: only its default branch).
+    pub fn set_branches(&self, owner: &str, name: &str, branches: &[&str]) {
+        self.shared.state().posture.branches.insert(
+            state::repo_key(owner, name),
+            branches.iter().map(|b| b.to_string()).collect(),
+        );
+    }
+
+    /// Classic protection on a branch, given as the body of GitHub's PUT (`enforce_admins`,
+    /// `required_pull_request_reviews`, …); the GET answers what GitHub would.
+    pub fn set_protection(&self, owner: &str, name: &str, branch: &str, put_body: Value) {
+        let url = format!("{}/repos/{owner}/{name}/branches/{branch}", self.url);
+        let v = posture::protection_from_put(&self.shared.fixtures, &put_body, &url);
+        self.shared
+            .state()
+            .posture
+            .protection
+            .insert((state::repo_key(owner, name), branch.to_string()), v);
+    }
+
+    /// The classic protection GitHub would answer for a branch now.
+    pub fn protection(&self, owner: &str, name: &str, branch: &str) -> Option<Value> {
+        self.shared
+            .state()
+            .posture
+            .protection
+            .get(&(state::repo_key(owner, name), branch.to_string()))
+            .cloned()
+    }
+
+    pub fn add_repo_ruleset(&self, owner: &str, name: &str, ruleset: FakeRuleset) {
+        self.shared
+            .state()
+            .posture
+            .repo_rulesets
+            .entry(state::repo_key(owner, name))
+            .or_default()
+            .push(ruleset);
+    }
+
+    pub fn add_org_ruleset(&self, org: &str, ruleset: FakeRuleset) {
+        self.shared
+            .state()
+            .posture
+            .org_rulesets
+            .entry(org.to_ascii_lowercase())
+            .or_default()
+            .push(ruleset);
+    }
+
+    /// The repository's rulesets now.
+    pub fn repo_rulesets(&self, owner: &str, name: &str) -> Vec<FakeRuleset> {
+        self.shared
+            .state()
+            .posture
+            .repo_rulesets
+            .get(&state::repo_key(owner, name))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// A team's grant on a repository (`read`, `triage`, `write`, `maintain`, `admin`).
+    pub fn set_team_grant(
+        &self,
+        owner: &str,
+        name: &str,
+        org: &str,
+        slug: &str,
+        id: i64,
+        permission: &str,
+    ) {
+        self.shared
+            .state()
+            .posture
+            .team_grants
+            .entry(state::repo_key(owner, name))
+            .or_default()
+            .push((
+                org.to_string(),
+                slug.to_string(),
+                id,
+                permission.to_string(),
+            ));
+    }
+
+    /// A team's grant on a repository now.
+    pub fn team_grant(&self, owner: &str, name: &str, slug: &str) -> Option<String> {
+        self.shared
+            .state()
+            .posture
+            .team_grants
+            .get(&state::repo_key(owner, name))
+            .and_then(|g| g.iter().find(|t| t.1.eq_ignore_ascii_case(slug)))
+            .map(|t| t.3.clone())
+    }
+
+    /// Make `login` an organisation: its repositories' owner is then of type `Organization`.
+    pub fn set_organization(&self, login: &str) {
+        self.shared
+            .state()
+            .organizations
+            .insert(login.to_ascii_lowercase());
+    }
+
+    /// A repository's issues now, oldest first.
+    pub fn issues(&self, owner: &str, name: &str) -> Vec<FakeIssue> {
+        self.shared
+            .state()
+            .issues
+            .get(&state::repo_key(owner, name))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Whether the organisation requires 2FA (unset: hidden, as GitHub hides it from non-owners).
+    pub fn set_org_2fa(&self, org: &str, required: bool) {
+        self.shared
+            .state()
+            .posture
+            .org_2fa
+            .insert(org.to_ascii_lowercase(), required);
+    }
+
+    pub fn add_member(&self, org: &str, login: &str, has_2fa: bool) {
+        self.shared
+            .state()
+            .posture
+            .members
+            .entry(org.to_ascii_lowercase())
+            .or_default()
+            .push((login.to_string(), has_2fa));
+    }
+
+    /// `login` leaves the organisation.
+    pub fn remove_member(&self, org: &str, login: &str) {
+        if let Some(m) = self
+            .shared
+            .state()
+            .posture
+            .members
+            .get_mut(&org.to_ascii_lowercase())
+        {
+            m.retain(|(l, _)| !l.eq_ignore_ascii_case(login));
+        }
+    }
+
+    /// An outside collaborator of the organisation (give them a repository role with
+    /// [`FakeGitHub::set_permission`]).
+    pub fn add_outside_collaborator(&self, org: &str, login: &str) {
+        self.shared
+            .state()
+            .posture
+            .outside
+            .entry(org.to_ascii_lowercase())
+            .or_default()
+            .push(login.to_string());
+    }
+
+    pub fn add_deploy_key(&self, owner: &str, name: &str, key: FakeDeployKey) {
+        self.shared
+            .state()
+            .posture
+            .keys
+            .entry(state::repo_key(owner, name))
+            .or_default()
+            .push(key);
+    }
+
+    /// A collaborator's role now.
+    pub fn permission_of(&self, owner: &str, name: &str, login: &str) -> Option<String> {
+        self.shared
+            .state()
+            .permissions
+            .get(&(state::repo_key(owner, name), login.to_ascii_lowercase()))
+            .cloned()
     }
 
     /// The lifetime of tokens minted from now on.

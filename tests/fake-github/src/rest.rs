@@ -82,6 +82,10 @@ pub(crate) enum Route {
         name: String,
         git_ref: String,
     },
+    /// Branch protection, rulesets, collaborators, the organisation's members and settings.
+    Posture(crate::posture::Route),
+    /// A repository's issues.
+    Issues(crate::issues::Route),
 }
 
 impl Route {
@@ -184,7 +188,13 @@ impl Route {
                     git_ref: git_ref.to_string(),
                 }
             }
-            _ => return None,
+            _ => {
+                return crate::issues::Route::parse(method, s.as_slice())
+                    .map(Route::Issues)
+                    .or_else(|| {
+                        crate::posture::Route::parse(method, s.as_slice()).map(Route::Posture)
+                    })
+            }
         })
     }
 
@@ -208,6 +218,8 @@ impl Route {
             Route::GetCheckRun { .. } => "checks/get",
             Route::Annotations { .. } => "checks/list-annotations",
             Route::CheckRunsForRef { .. } => "checks/list-for-ref",
+            Route::Posture(p) => p.operation(),
+            Route::Issues(i) => i.operation(),
         }
     }
 

@@ -84,6 +84,12 @@ pub(crate) struct State {
     pub(crate) violations: Vec<String>,
     /// Requests counted against each credential's hourly limit.
     pub(crate) used: HashMap<String, i64>,
+    /// The settings a posture audit reads and repairs.
+    pub(crate) posture: crate::posture::Settings,
+    /// repo key → issues.
+    pub(crate) issues: HashMap<String, Vec<crate::issues::FakeIssue>>,
+    /// Accounts (lower case) that are organisations.
+    pub(crate) organizations: std::collections::BTreeSet<String>,
     next_id: i64,
 }
 
@@ -106,6 +112,9 @@ impl State {
             requests: Vec::new(),
             violations: Vec::new(),
             used: HashMap::new(),
+            posture: Default::default(),
+            issues: HashMap::new(),
+            organizations: Default::default(),
             next_id: 1000,
         }
     }
@@ -231,6 +240,18 @@ impl State {
         let out = f.clone();
         self.failures.retain(|f| f.left > 0);
         Some(out)
+    }
+
+    /// A plain token (a personal access token) that reaches what `installation` covers.
+    pub(crate) fn add_plain_token(&mut self, secret: &str, installation: i64) {
+        self.tokens.insert(
+            secret.to_string(),
+            Token {
+                installation,
+                expires: SystemTime::now() + Duration::from_secs(30 * 86_400),
+                revoked: false,
+            },
+        );
     }
 
     pub(crate) fn expire_tokens(&mut self) {
