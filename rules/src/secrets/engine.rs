@@ -222,32 +222,6 @@ struct State {
     broken: Vec<String>,
 }
 
-pub mod prof {
-    use std::sync::Mutex;
-    pub static STATS: Mutex<Vec<[u64; 6]>> = Mutex::new(Vec::new());
-    pub fn add(ri: usize, k: usize, v: u64) {
-        let mut s = STATS.lock().unwrap();
-        if s.len() <= ri { s.resize(ri + 1, [0; 6]); }
-        s[ri][k] += v;
-    }
-}
-
-impl Drop for Scanner {
-    fn drop(&mut self) {
-        if std::env::var_os("VOUCH_PROF").is_none() { return; }
-        let s = prof::STATS.lock().unwrap();
-        let mut rows: Vec<(u64, usize)> = s.iter().enumerate().map(|(i, r)| (r[1] + r[4], i)).collect();
-        rows.sort_unstable_by(|a, b| b.cmp(a));
-        eprintln!("rule hits pre_ns pre_bytes accepts confirm_ns matches");
-        for (_, i) in rows.iter().take(40) {
-            let r = s[*i];
-            eprintln!("{} {} {} {} {} {} {}", self.rules[*i].id, r[0], r[1], r[2], r[3], r[4], r[5]);
-        }
-        let tot: Vec<u64> = (0..6).map(|k| s.iter().map(|r| r[k]).sum()).collect();
-        eprintln!("TOTAL {:?}", tot);
-    }
-}
-
 impl Scanner {
     /// Compile the prefilter over the rules the settings keep (not disabled, confident enough).
     pub fn new(rules: Vec<Arc<Rule>>, settings: Settings) -> Result<Scanner, String> {
@@ -530,16 +504,8 @@ impl Scanner {
                     continue;
                 }
                 *done = span_end;
-                let t = std::time::Instant::now();
-                let m = rule.might_match_in(&buf[first..last], span_start - first..span_end - first);
-                prof::add(ri as usize, 0, 1);
-                prof::add(ri as usize, 1, t.elapsed().as_nanos() as u64);
-                prof::add(ri as usize, 2, (span_end - span_start) as u64);
-                if m {
-                    prof::add(ri as usize, 3, 1);
-                    let t = std::time::Instant::now();
+                if rule.might_match_in(&buf[first..last], span_start - first..span_end - first) {
                     self.confirm(buf, first, last, ri, abs_base, lines, state, out);
-                    prof::add(ri as usize, 4, t.elapsed().as_nanos() as u64);
                 }
                 continue;
             }
@@ -562,15 +528,7 @@ impl Scanner {
             };
             *done = window_end;
             // Most windows hold no match: a precheck says so before the regex compiles or runs.
-            let t = std::time::Instant::now();
-            let m = rule.might_match(&buf[window_start..window_end]);
-            prof::add(ri as usize, 0, 1);
-            prof::add(ri as usize, 1, t.elapsed().as_nanos() as u64);
-            prof::add(ri as usize, 2, (window_end - window_start) as u64);
-            if m {
-                prof::add(ri as usize, 3, 1);
-                let t = std::time::Instant::now();
-                let n = out.len();
+            if rule.might_match(&buf[window_start..window_end]) {
                 self.confirm(
                     buf,
                     window_start,
@@ -581,8 +539,6 @@ impl Scanner {
                     state,
                     out,
                 );
-                prof::add(ri as usize, 4, t.elapsed().as_nanos() as u64);
-                prof::add(ri as usize, 5, (out.len() - n) as u64);
             }
         }
     }
