@@ -483,9 +483,10 @@ impl Scanner {
         state: &mut State,
         out: &mut Vec<SecretMatch>,
     ) {
+        // One line start for every rule of the keyword (generic keywords serve several).
+        let first = line_start(buf, start);
         for &ri in &self.by_pattern[pattern] {
             let rule = &self.rules[ri as usize];
-            let first = line_start(buf, start);
             let done = &mut done_until[ri as usize];
             if let Some(reach) = rule.match_reach().filter(|_| !rule.multiline) {
                 // A bounded pattern: a match holding this hit lies within `reach` bytes of it,
