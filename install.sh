@@ -12,7 +12,8 @@ Usage: ./install.sh [--prefix DIR] [--test] [--no-install] [--help]
                  it as PREFIX/bin/vouch (default prefix /usr/local)
   --prefix DIR   install into DIR/bin instead of /usr/local/bin
   --test         install what the tests need, then run the whole suite: formatting, clippy,
-                 every test in the workspace and the built-in secret-rule examples
+                 every test in the workspace, the built-in secret-rule examples, and every
+                 fuzz target for FUZZ_SECONDS each (default 20; 0 only builds them)
   --no-install   build only; do not copy the binary
   --help         this text
 
@@ -36,9 +37,13 @@ done
 
 cd "$(dirname "$0")"
 
-# System packages: a C compiler for libgit2, pkg-config, git itself, and the reference tools the
-# tests compare against (gpg, ssh-keygen).
+# System packages: a C compiler for libgit2 (and C++ for libFuzzer, in build-essential),
+# pkg-config, git itself, and the reference tools the tests compare against (gpg, ssh-keygen).
 packages=(build-essential pkg-config git gnupg openssh-client ca-certificates)
+# The tests also start a real PostgreSQL (the bot's shared queue), make RSA keys for the GitHub
+# App with openssl, and check the attestations' DSSE envelopes with securesystemslib in a venv
+# (python3-venv), independently of vouch.
+if [ "$mode" = test ]; then packages+=(postgresql openssl python3 python3-venv); fi
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
   for p in "${packages[@]}"; do
@@ -69,6 +74,15 @@ command -v cargo >/dev/null 2>&1 || {
 }
 
 if [ "$mode" = test ]; then
+  # The independent DSSE verifier the attestation tests run, from PyPI, in a venv of its own.
+  # The tests fail (never skip) without it when CI is set.
+  venv="${VOUCH_TEST_VENV:-$PWD/target/test-venv}"
+  if ! "$venv/bin/python" -c 'import securesystemslib.dsse, cryptography' >/dev/null 2>&1; then
+    echo "install.sh: creating $venv with securesystemslib"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check 'securesystemslib[crypto]>=1.0,<2'
+  fi
+  export VOUCH_TEST_PYTHON="$venv/bin/python"
   # Tests sign with real gpg and ssh-keygen; they must not depend on the user's configuration.
   cargo fmt --all --check
   cargo clippy --workspace --all-targets --locked -- -D warnings
@@ -76,6 +90,9 @@ if [ "$mode" = test ]; then
   cargo run --quiet --locked -p vouch-hooks -- rules test
   # Secret-scanning accuracy on the labelled corpus (prints recall and false-alarm rate).
   VOUCH="${CARGO_TARGET_DIR:-target}/debug/vouch" MIN_RECALL=90 MAX_FALSE=2 scripts/eval-secrets.sh
+  # Every fuzz target, briefly, from its committed seeds: a parser regression crashes here.
+  # Plain cargo on the stable toolchain builds them (see scripts/fuzz.sh); nothing to install.
+  scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
   exit 0
 fi
 

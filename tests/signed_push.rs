@@ -8,30 +8,6 @@ mod common;
 use common::{Sandbox, TestRepo};
 use std::path::{Path, PathBuf};
 
-fn ssh_key(sb: &Sandbox, name: &str) -> (PathBuf, String) {
-    let key = sb.path().join(name);
-    sb.run(
-        sb.path(),
-        Path::new("ssh-keygen"),
-        &[
-            "-q",
-            "-t",
-            "ed25519",
-            "-N",
-            "",
-            "-C",
-            name,
-            "-f",
-            key.to_str().unwrap(),
-        ],
-        &[],
-        None,
-    )
-    .assert_ok();
-    let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
-    (key, public.trim().to_string())
-}
-
 fn signed_commit(repo: &TestRepo<'_>, key: &Path, file: &str, message: &str) -> String {
     repo.write(file, &format!("{message}\n"));
     repo.git(&["add", "-A"]).assert_ok();
@@ -52,8 +28,8 @@ fn signed_commit(repo: &TestRepo<'_>, key: &Path, file: &str, message: &str) -> 
 
 /// A server whose main trusts alice's SSH key for alice@example.com.
 fn setup(sb: &Sandbox) -> (TestRepo<'_>, PathBuf, PathBuf) {
-    let (alice, alice_pub) = ssh_key(sb, "alice");
-    let (mallory, _) = ssh_key(sb, "mallory");
+    let (alice, alice_pub) = sb.ssh_key("alice");
+    let (mallory, _) = sb.ssh_key("mallory");
     let server = sb.server("server.git");
     let repo = sb.repo("work");
     repo.add_remote(&server);

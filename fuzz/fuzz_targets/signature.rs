@@ -38,4 +38,5 @@ fuzz_target!(|data: &[u8]| {
         );
     }
     let _ = openpgp::parse_certificates(data);
+    let _ = vouch_rules::change::co_authors(&String::from_utf8_lossy(data));
 });

@@ -60,6 +60,11 @@ pub enum Command {
     Owners(cmd::owners::Args),
     /// Judge a pull request's reviews against the four-eyes policy.
     Review(cmd::review::Args),
+    /// Merge a branch into a protected branch: verified, signed by git, attested.
+    Merge(cmd::merge::Args),
+    /// Show or verify the attestations vouch merge writes as git notes.
+    #[command(subcommand)]
+    Attest(cmd::attest::Command),
 }
 
 pub fn parse() -> Cli {

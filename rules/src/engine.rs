@@ -35,6 +35,7 @@ impl Engine {
             Box::new(crate::signatures::Signatures::new(Arc::clone(&trust))),
             Box::new(crate::secrets::Secrets::default()),
             Box::new(crate::review::Review::new(trust)),
+            Box::new(crate::attest::check::Notes),
         ];
         Engine { policy, checks }
     }

@@ -42,6 +42,7 @@
 //! # Ok::<(), vouch_rules::policy::PolicyError>(())
 //! ```
 
+pub mod attest;
 pub mod change;
 pub mod check;
 pub mod codeowners;

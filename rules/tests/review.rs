@@ -169,6 +169,7 @@ fn change_of(pr: Pr) -> Change {
                     old_blob: None,
                     new_blob: None,
                     binary: false,
+                    too_large: None,
                     hunks: vec![],
                 })
                 .collect()

@@ -118,6 +118,24 @@ impl Sandbox {
         self.home.path().to_path_buf()
     }
 
+    /// A fresh ed25519 key made by ssh-keygen (no passphrase, comment `name`): its private key
+    /// file and its public key line.
+    pub fn ssh_key(&self, name: &str) -> (PathBuf, String) {
+        let key = self.path().join(name);
+        let path = key.to_str().expect("UTF-8 temp path");
+        self.run(
+            self.path(),
+            Path::new("ssh-keygen"),
+            &["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", path],
+            &[],
+            None,
+        )
+        .assert_ok();
+        let public = std::fs::read_to_string(format!("{path}.pub"))
+            .expect("ssh-keygen wrote the public key");
+        (key, public.trim().to_string())
+    }
+
     pub fn run(
         &self,
         cwd: &Path,

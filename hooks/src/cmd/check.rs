@@ -27,6 +27,14 @@ pub struct Args {
     /// `commit-date` (each commit's own date), or an RFC 3339 time.
     #[arg(long, value_name = "WHEN", default_value = "push")]
     pub clock: String,
+    /// Judge the range as this pull request (its forge facts as JSON, see docs/review.md), the
+    /// way the bot does: four-eyes review included, no push to judge. `--into` defaults to its
+    /// base branch.
+    #[arg(long, value_name = "FILE", conflicts_with = "merge_group")]
+    pub pull_request: Option<std::path::PathBuf>,
+    /// Judge the range as a merge queue group the forge built (the bot's `merge_group` check).
+    #[arg(long)]
+    pub merge_group: bool,
 }
 
 fn upstream(repo: &Repository) -> Option<(String, String)> {
@@ -57,7 +65,10 @@ fn clock(text: &str) -> anyhow::Result<Clock> {
 /// The update to judge: (old, new, commits to leave out).
 fn update_of(repo: &Repository, spec: &str) -> anyhow::Result<(Option<Oid>, Oid, Vec<Oid>)> {
     let bad = |e: vouch_rules::change::range::RangeError| {
-        UsageError::new(e.to_string()).hint("give `A..B` or one revision, e.g. `origin/main..HEAD`")
+        let hint = e
+            .hint()
+            .unwrap_or("give `A..B` or one revision, e.g. `origin/main..HEAD`");
+        UsageError::new(e.to_string()).hint(hint)
     };
     let range = Revisions::parse(repo, spec).map_err(bad)?;
     let tip = |id: Oid| commit_of(repo, id).map_err(bad);
@@ -81,7 +92,15 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<Outcome> {
         (None, None) => "HEAD".to_string(),
     };
     let (old, new, exclude) = update_of(&repo, &spec)?;
+    let pull_request = match &args.pull_request {
+        Some(path) => Some(super::review::read_pull_request(path)?),
+        None => None,
+    };
     let into = match (&args.into, &up) {
+        (None, _) if pull_request.is_some() => pull_request
+            .as_ref()
+            .map(|p| p.base_ref().trim_start_matches("refs/heads/").to_string())
+            .unwrap_or_default(),
         (Some(b), _) => b.trim_start_matches("refs/heads/").to_string(),
         (None, Some((_, remote_branch))) => remote_branch.clone(),
         (None, None) => repo
@@ -108,6 +127,8 @@ pub fn run(args: Args, out: &Output) -> anyhow::Result<Outcome> {
         .filter(|p| !p.is_empty())
         .or_else(|| super::pusher(&policy, Some(&repo)));
     change.updates.push(update);
+    change.pull_request = pull_request;
+    change.merge_group = args.merge_group;
     let verdict = vouch_rules::evaluate(&policy, &change);
     Ok(out.emit(&verdict))
 }

@@ -57,6 +57,12 @@ fn needs_diffs(policy: &Policy) -> bool {
     policy.secrets.enabled
 }
 
+/// Whether an update of `name` needs each commit's added lines: for secret scanning, or
+/// because it adds attestation notes, whose bytes the attestation check verifies.
+fn needs_diffs_for(policy: &Policy, name: &str) -> bool {
+    needs_diffs(policy) || (policy.attestation.enabled && policy.attestation.notes_ref == name)
+}
+
 fn pre_commit(repo: &Repository) -> anyhow::Result<Verdict> {
     let branch = resolve::head_branch(repo).unwrap_or_else(|| "HEAD".into());
     let policy = policy_for(repo, &branch)?;
@@ -127,7 +133,7 @@ fn pre_push(repo: &Repository, args: &[String], input: &str) -> anyhow::Result<V
         let mut exclude = tracking.clone();
         exclude.extend(old);
         let update = Gatherer::new(repo)
-            .with_diffs(needs_diffs(&policy))
+            .with_diffs(needs_diffs_for(&policy, remote_ref))
             .update(remote_ref, old, new, &exclude)?;
         let mut change = Change::new(Stage::Push, unix_now());
         change.pusher = super::pusher(&policy, Some(repo));
@@ -161,7 +167,7 @@ fn judge_server(
             Some(o) => vec![*o],
         };
         let update = Gatherer::new(repo)
-            .with_diffs(needs_diffs(&policy))
+            .with_diffs(needs_diffs_for(&policy, name))
             .update(name, *old, *new, &exclude)?;
         let mut change = Change::new(Stage::Push, unix_now());
         change.pusher = super::pusher(&policy, None);

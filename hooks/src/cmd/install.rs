@@ -191,6 +191,8 @@ pub fn install(args: InstallArgs, _out: &Output) -> anyhow::Result<Outcome> {
     let bin = binary(args.binary)?;
     match &args.server {
         Some(bare) => {
+            // A repository vouch cannot read gets no hook that would refuse every push.
+            super::open_repo_at(bare)?;
             let dir = hooks_dir(Some(bare))?;
             let hook = match args.server_hook {
                 ServerHook::PreReceive => "pre-receive",
@@ -202,7 +204,10 @@ pub fn install(args: InstallArgs, _out: &Output) -> anyhow::Result<Outcome> {
                 bare.display()
             );
         }
-        None => install_hooks(&hooks_dir(None)?, &LOCAL_HOOKS, &bin)?,
+        None => {
+            super::open_repo()?;
+            install_hooks(&hooks_dir(None)?, &LOCAL_HOOKS, &bin)?
+        }
     }
     Ok(Outcome::Pass)
 }

@@ -1,11 +1,13 @@
 //! One module per command; `run` dispatches.
 
+pub mod attest;
 pub mod baseline;
 pub mod check;
 pub mod hook;
 pub mod init;
 pub mod install;
 pub mod keys;
+pub mod merge;
 pub mod owners;
 pub mod policy;
 pub mod review;
@@ -39,16 +41,47 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Keys(c) => keys::run(c, &out),
         Command::Owners(a) => owners::run(a, &out),
         Command::Review(a) => review::run(a, &out),
+        Command::Merge(a) => merge::run(a, &out),
+        Command::Attest(c) => attest::run(c, &out),
     }
 }
 
 /// Open the repository around the current directory (honouring GIT_DIR and friends).
 pub fn open_repo() -> anyhow::Result<git2::Repository> {
-    git2::Repository::open_from_env().map_err(|e| {
-        crate::exit::UsageError::new(format!("not in a git repository: {}", e.message()))
+    git2::Repository::open_from_env().map_err(|e| not_opened(&e))
+}
+
+/// Open the repository at `path` (a bare server repository).
+pub fn open_repo_at(path: &std::path::Path) -> anyhow::Result<git2::Repository> {
+    git2::Repository::open(path).map_err(|e| not_opened(&e))
+}
+
+/// The repository around the current directory, or `None` when there is none. A repository
+/// that is there but cannot be read (a SHA-256 one) is an error, never "no repository".
+pub fn try_open_repo() -> anyhow::Result<Option<git2::Repository>> {
+    match git2::Repository::open_from_env() {
+        Ok(repo) => Ok(Some(repo)),
+        Err(e)
+            if vouch_rules::change::git::unsupported_format(&e).is_none()
+                && e.code() == git2::ErrorCode::NotFound =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(not_opened(&e)),
+    }
+}
+
+fn not_opened(e: &git2::Error) -> anyhow::Error {
+    use crate::exit::UsageError;
+    use vouch_rules::change::git::{unsupported_format, GatherError, UNSUPPORTED_FORMAT_HINT};
+    match unsupported_format(e) {
+        Some(format) => UsageError::new(GatherError::UnsupportedFormat { format }.to_string())
+            .hint(UNSUPPORTED_FORMAT_HINT)
+            .into(),
+        None => UsageError::new(format!("not in a git repository: {}", e.message()))
             .hint("run vouch inside a git repository, or pass -C <dir>")
-            .into()
-    })
+            .into(),
+    }
 }
 
 /// Who is pushing, by the policy's rule: the server's variables, then `git config vouch.pusher`.

@@ -40,8 +40,7 @@ pub fn run(c: Command, _out: &Output) -> anyhow::Result<Outcome> {
         None => {
             let dir = match args.dir {
                 Some(d) => d,
-                None => git2::Repository::open_from_env()
-                    .ok()
+                None => super::try_open_repo()?
                     .and_then(|r| r.workdir().map(std::path::Path::to_path_buf))
                     .unwrap_or_else(|| PathBuf::from(".")),
             };

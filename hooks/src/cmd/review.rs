@@ -32,14 +32,15 @@ pub struct Args {
     pub base_rev: Option<String>,
 }
 
-fn read_input(args: &Args) -> anyhow::Result<PullRequest> {
-    let shown = for_terminal(&args.input.display().to_string()).into_owned();
-    let text = if args.input.as_os_str() == "-" {
+/// Read a pull request's forge facts (`docs/review.md`); `-` reads standard input.
+pub fn read_pull_request(input: &std::path::Path) -> anyhow::Result<PullRequest> {
+    let shown = for_terminal(&input.display().to_string()).into_owned();
+    let text = if input.as_os_str() == "-" {
         std::io::read_to_string(std::io::stdin()).context("cannot read standard input")?
     } else {
-        std::fs::read_to_string(&args.input).map_err(|e| {
+        std::fs::read_to_string(input).map_err(|e| {
             UsageError::new(format!("cannot read {shown}: {e}"))
-                .hint("pass --input with a pull request JSON file (see docs/review.md)")
+                .hint("name a pull request JSON file (see docs/review.md)")
         })?
     };
     serde_json::from_str(&text).map_err(|e| {
@@ -50,7 +51,7 @@ fn read_input(args: &Args) -> anyhow::Result<PullRequest> {
 }
 
 pub fn run(args: Args, out: &Output) -> anyhow::Result<Outcome> {
-    let pr = read_input(&args)?;
+    let pr = read_pull_request(&args.input)?;
     let repo = super::open_repo().map_err(|_| {
         UsageError::new("not in a git repository")
             .hint("run inside a clone that holds the pull request's commits (`git fetch origin pull/N/head`)")

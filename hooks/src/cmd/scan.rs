@@ -50,7 +50,7 @@ pub struct Context {
 impl Context {
     /// Find the repository around the current folder and the policy of HEAD's branch.
     pub fn here() -> anyhow::Result<Context> {
-        let Ok(repo) = git2::Repository::open_from_env() else {
+        let Some(repo) = super::try_open_repo()? else {
             return Ok(Context {
                 repo: None,
                 policy: Policy::builtin(),
@@ -320,6 +320,26 @@ impl Worker<'_> {
                 return;
             }
         };
+        // Links are never followed (one could lead outside the repository); git stores a link
+        // as its target's name, and that is what the hooks scan. A link named on the command
+        // line is said to be left alone, so nobody takes it as scanned.
+        // The walker follows a link given as a root; look at the root itself.
+        let root_link = entry.depth() == 0
+            && std::fs::symlink_metadata(entry.path()).is_ok_and(|m| m.file_type().is_symlink());
+        if entry.path_is_symlink() || root_link {
+            if entry.depth() == 0 {
+                let shown = display(self.roots, entry.path());
+                self.other.push(
+                    Finding::note(
+                        "secrets.symlink-not-followed",
+                        "a symbolic link: not followed, so what it points at was not scanned",
+                    )
+                    .at(Location::file(shown, None))
+                    .hint("scan the file it points at by its own path, if that is meant"),
+                );
+            }
+            return;
+        }
         if !entry.file_type().is_some_and(|t| t.is_file()) {
             return;
         }
@@ -380,6 +400,7 @@ fn scan_one(
                 location,
                 size,
                 scanner.settings().max_file_bytes,
+                scanner.settings().oversize,
             ));
         }
         Err(e) => other.push(secrets::unreadable(Some(shown), &e.to_string())),

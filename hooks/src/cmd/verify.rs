@@ -50,8 +50,11 @@ pub struct Args {
 fn revisions(repo: &Repository, spec: Option<&str>) -> anyhow::Result<Revisions> {
     let hint = "give a revision or range git understands, e.g. `origin/main..HEAD` or `v1.0`";
     if let Some(spec) = spec {
-        return Revisions::parse(repo, spec)
-            .map_err(|e| UsageError::new(e.to_string()).hint(hint).into());
+        return Revisions::parse(repo, spec).map_err(|e| {
+            UsageError::new(e.to_string())
+                .hint(e.hint().unwrap_or(hint))
+                .into()
+        });
     }
     let has_upstream = repo
         .head()
@@ -66,7 +69,7 @@ fn revisions(repo: &Repository, spec: Option<&str>) -> anyhow::Result<Revisions>
     };
     Revisions::parse(repo, spec).map_err(|e| {
         UsageError::new(e.to_string())
-            .hint("make a first commit, or name a range")
+            .hint(e.hint().unwrap_or("make a first commit, or name a range"))
             .into()
     })
 }

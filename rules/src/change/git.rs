@@ -6,7 +6,9 @@
 //! before any ref moves.
 
 use super::{co_authors, Commit, FileChange, Hunk, RefUpdate, Stamp, Tag, UpdateKind};
+use crate::policy::MAX_SCANNED_FILE_BYTES;
 use git2::{ObjectType, Oid, Repository};
+use std::io::Read as _;
 
 /// Why a change could not be gathered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -16,7 +18,31 @@ pub enum GatherError {
     Missing { id: String },
     #[error("cannot read {what}: {reason}")]
     Git { what: String, reason: String },
+    #[error("{}", unsupported_message(format))]
+    UnsupportedFormat { format: String },
+    #[error("the commits reach past this shallow clone's boundary at {id}: its history is not here, so it cannot be judged (fetch it with `git fetch --unshallow`, or `git fetch --deepen=N`)")]
+    Shallow { id: String },
 }
+
+/// The object format a repository could not be opened for (`sha256`), from libgit2's error.
+pub fn unsupported_format(err: &git2::Error) -> Option<String> {
+    let rest = err.message().split_once("unknown object format '")?.1;
+    Some(rest.split('\'').next().unwrap_or(rest).to_string())
+}
+
+fn unsupported_message(format: &str) -> String {
+    let why = "vouch reads git objects with libgit2 1.9, which reads only SHA-1 object ids, so nothing in this repository can be judged";
+    if format.eq_ignore_ascii_case("sha256") {
+        format!(
+            "SHA-256 repositories are not supported: {why} (extensions.objectFormat = {format})"
+        )
+    } else {
+        format!("repositories with object format {format:?} are not supported: {why}")
+    }
+}
+
+/// The fix for [`GatherError::UnsupportedFormat`].
+pub const UNSUPPORTED_FORMAT_HINT: &str = "use a SHA-1 repository (the default of `git init`; `git clone` into one); here vouch's hooks refuse every commit and push until they are removed from the hooks folder";
 
 fn git_err(what: impl Into<String>) -> impl FnOnce(git2::Error) -> GatherError {
     let what = what.into();
@@ -29,7 +55,10 @@ fn git_err(what: impl Into<String>) -> impl FnOnce(git2::Error) -> GatherError {
 /// Open the repository the current process is in, honouring `GIT_DIR`, `GIT_OBJECT_DIRECTORY`
 /// and `GIT_ALTERNATE_OBJECT_DIRECTORIES` as git's own hooks see them.
 pub fn open_from_env() -> Result<Repository, GatherError> {
-    Repository::open_from_env().map_err(git_err("the repository"))
+    Repository::open_from_env().map_err(|e| match unsupported_format(&e) {
+        Some(format) => GatherError::UnsupportedFormat { format },
+        None => git_err("the repository")(e),
+    })
 }
 
 /// The tips of every ref (or of the refs under `prefix`), peeled to commits where they peel.
@@ -190,9 +219,14 @@ impl<'r> Gatherer<'r> {
                 let _ = walk.hide(id);
             }
         }
+        let boundary = shallow_boundary(self.repo)?;
         let mut commits = Vec::new();
         for id in walk {
             let id = id.map_err(git_err("history"))?;
+            // A shallow commit's parents are not here: the commits behind it would pass unseen.
+            if boundary.contains(&id) {
+                return Err(GatherError::Shallow { id: id.to_string() });
+            }
             commits.push(self.commit(id)?);
         }
         Ok(commits)
@@ -248,7 +282,7 @@ impl<'r> Gatherer<'r> {
         // The repository object may have cached an older index: reload it if git changed it.
         index.read(false).map_err(git_err("the index"))?;
         let mut opts = git2::DiffOptions::new();
-        opts.context_lines(0).ignore_submodules(true);
+        diff_options(&mut opts);
         let diff = self
             .repo
             .diff_tree_to_index(head_tree.as_ref(), Some(&index), Some(&mut opts))
@@ -266,7 +300,7 @@ impl<'r> Gatherer<'r> {
         let other_parents: Vec<git2::Tree<'_>> =
             c.parents().skip(1).filter_map(|p| p.tree().ok()).collect();
         let mut opts = git2::DiffOptions::new();
-        opts.context_lines(0).ignore_submodules(true);
+        diff_options(&mut opts);
         let diff = self
             .repo
             .diff_tree_to_tree(parent_tree.as_ref(), Some(&tree), Some(&mut opts))
@@ -309,15 +343,21 @@ impl<'r> Gatherer<'r> {
                     .then(|| delta.old_file().id().to_string()),
                 new_blob: new_blob.map(|b| b.to_string()),
                 binary: false,
+                too_large: None,
                 hunks: Vec::new(),
             };
-            if new_blob.is_some() {
+            // A gitlink (submodule) names a commit of another repository: no content here.
+            let gitlink = delta.new_file().mode() == git2::FileMode::Commit;
+            if let Some(blob) = new_blob.filter(|_| !gitlink) {
                 let patch = git2::Patch::from_diff(diff, idx).map_err(git_err(what()))?;
                 match patch {
                     Some(patch) if !patch.delta().flags().is_binary() => {
                         change.hunks = added_hunks(&patch).map_err(git_err(what()))?;
                     }
-                    _ => change.binary = true,
+                    _ => {
+                        change.too_large = too_large_text(self.repo, blob)?;
+                        change.binary = change.too_large.is_none();
+                    }
                 }
             }
             files.push(change);
@@ -343,7 +383,8 @@ pub fn blob_change(
     let old_blob = old.map(find).transpose()?;
     let new_blob = find(new)?;
     let mut opts = git2::DiffOptions::new();
-    opts.context_lines(0);
+    opts.context_lines(0)
+        .max_size(MAX_SCANNED_FILE_BYTES as i64);
     let path_ref = Some(std::path::Path::new(path));
     let patch = match &old_blob {
         Some(o) => git2::Patch::from_blobs(o, path_ref, &new_blob, path_ref, Some(&mut opts)),
@@ -357,14 +398,77 @@ pub fn blob_change(
         old_blob: old.map(|o| o.to_string()),
         new_blob: Some(new.to_string()),
         binary: false,
+        too_large: None,
         hunks: Vec::new(),
     };
     if patch.delta().flags().is_binary() {
-        change.binary = true;
+        change.too_large = too_large_text(repo, new)?;
+        change.binary = change.too_large.is_none();
     } else {
         change.hunks = added_hunks(&patch).map_err(git_err(what()))?;
     }
     Ok(change)
+}
+
+/// The commits a shallow repository has without their parents (`shallow` in the common git
+/// folder, one id per line); empty for a complete repository.
+pub fn shallow_boundary(repo: &Repository) -> Result<std::collections::HashSet<Oid>, GatherError> {
+    if !repo.is_shallow() {
+        return Ok(Default::default());
+    }
+    let path = repo.commondir().join("shallow");
+    let text = std::fs::read_to_string(&path).map_err(|e| GatherError::Git {
+        what: path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    Ok(text
+        .lines()
+        .filter_map(|l| Oid::from_str(l.trim()).ok())
+        .collect())
+}
+
+/// The git2 diff options every gathered diff uses: added lines only, submodules as gitlinks, and
+/// libgit2's text limit stated rather than assumed.
+fn diff_options(opts: &mut git2::DiffOptions) {
+    opts.context_lines(0)
+        .ignore_submodules(true)
+        .max_size(MAX_SCANNED_FILE_BYTES as i64);
+}
+
+/// libgit2 calls every blob over its size limit binary without looking at it. Such a blob is
+/// looked at here (its first 8 KiB, as git does): text that large is `Some(size)`, to be
+/// reported as not scanned rather than skipped as binary.
+fn too_large_text(repo: &Repository, id: Oid) -> Result<Option<u64>, GatherError> {
+    let missing = || GatherError::Missing { id: id.to_string() };
+    let odb = repo.odb().map_err(git_err("the object database"))?;
+    let (size, kind) = odb.read_header(id).map_err(|_| missing())?;
+    let size = size as u64;
+    if kind != ObjectType::Blob || size <= MAX_SCANNED_FILE_BYTES {
+        return Ok(None);
+    }
+    let mut head = vec![0u8; crate::secrets::engine::BINARY_SNIFF];
+    // A loose object streams; a packed one is read whole (git2 has no packed-object stream).
+    let n = match odb.reader(id) {
+        Ok((mut reader, _, _)) => {
+            let mut n = 0;
+            while n < head.len() {
+                match reader.read(&mut head[n..]) {
+                    Ok(0) => break,
+                    Ok(k) => n += k,
+                    Err(_) => return Err(missing()),
+                }
+            }
+            n
+        }
+        Err(_) => {
+            let blob = repo.find_blob(id).map_err(|_| missing())?;
+            let content = blob.content();
+            let n = content.len().min(head.len());
+            head[..n].copy_from_slice(&content[..n]);
+            n
+        }
+    };
+    Ok((!crate::secrets::engine::is_binary(&head[..n])).then_some(size))
 }
 
 fn added_hunks(patch: &git2::Patch<'_>) -> Result<Vec<Hunk>, git2::Error> {

@@ -66,6 +66,11 @@ pub struct FileChange {
     pub new_blob: Option<ObjectId>,
     /// True when either side is binary (git's heuristic); binary files carry no hunks.
     pub binary: bool,
+    /// The new blob's size when it is text (no NUL in its first 8 KiB) but larger than git's
+    /// diff engine reads line by line ([`crate::policy::MAX_SCANNED_FILE_BYTES`]): its added
+    /// lines are unknown, so the secrets check reports it as not scanned.
+    #[serde(skip)]
+    pub too_large: Option<u64>,
     /// Added lines; empty when diffs were not gathered.
     #[serde(skip)]
     pub hunks: Vec<Hunk>,
@@ -208,6 +213,9 @@ pub struct Change {
     /// The pull request being judged (the bot, `vouch review`): forge facts only; its commits
     /// are [`Change::updates`]' commits.
     pub pull_request: Option<PullRequest>,
+    /// The change is a merge queue group the forge built (`merge_group`): like a pull request,
+    /// no one pushes it; the forge moves the branch once the checks pass.
+    pub merge_group: bool,
 }
 
 /// A commit message not yet committed (the commit-msg hook).
@@ -232,6 +240,7 @@ impl Change {
             staged: Vec::new(),
             message: None,
             pull_request: None,
+            merge_group: false,
         }
     }
 

@@ -19,6 +19,20 @@ pub enum RangeError {
     Empty { spec: String },
     #[error("cannot walk the history of {spec:?}: {reason}")]
     Walk { spec: String, reason: String },
+    #[error("this repository has no commits yet ({branch} is unborn), so {spec:?} names nothing to judge")]
+    NoCommits { spec: String, branch: String },
+}
+
+impl RangeError {
+    /// What to do about it, when there is a better answer than "give another range".
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            RangeError::NoCommits { .. } => Some(
+                "make a first commit (`git add` … then `git commit`) and run this again; before it, `vouch scan --staged` checks what is staged",
+            ),
+            _ => None,
+        }
+    }
 }
 
 /// What a range names.
@@ -51,11 +65,32 @@ fn unresolved(spec: &str, e: &git2::Error) -> RangeError {
 /// The object `side` names (`HEAD` when empty), unpeeled.
 fn object(repo: &Repository, side: &str) -> Result<Oid, RangeError> {
     let side = if side.is_empty() { "HEAD" } else { side };
-    let obj = repo
-        .revparse_single(side)
-        .map_err(|e| unresolved(side, &e))?;
+    let obj = repo.revparse_single(side).map_err(|e| {
+        // `HEAD` (or `@`, or an empty side) on an unborn branch: say so, not "not found".
+        let names_head = side == "@" || side.starts_with("HEAD") || side.starts_with("@{");
+        match repo.head() {
+            Err(h) if names_head && h.code() == git2::ErrorCode::UnbornBranch => {
+                RangeError::NoCommits {
+                    spec: side.to_string(),
+                    branch: unborn_branch(repo),
+                }
+            }
+            _ => unresolved(side, &e),
+        }
+    })?;
     obj.peel_to_commit().map_err(|e| unresolved(side, &e))?;
     Ok(obj.id())
+}
+
+/// The branch an unborn HEAD points at, for messages.
+fn unborn_branch(repo: &Repository) -> String {
+    repo.find_reference("HEAD")
+        .ok()
+        .and_then(|h| h.symbolic_target().ok().flatten().map(str::to_string))
+        .map_or_else(
+            || "HEAD".to_string(),
+            |t| t.trim_start_matches("refs/heads/").to_string(),
+        )
 }
 
 /// Peel an object id to the commit it names.
@@ -144,7 +179,21 @@ impl Revisions {
         for id in self.hidden(repo)? {
             walk.hide(id).map_err(walk_err)?;
         }
-        walk.collect::<Result<Vec<_>, _>>().map_err(walk_err)
+        let ids = walk.collect::<Result<Vec<_>, _>>().map_err(walk_err)?;
+        // In a shallow clone the range must stop before the boundary: what lies behind it
+        // would otherwise be judged as if it were not there.
+        let boundary =
+            crate::change::git::shallow_boundary(repo).map_err(|e| RangeError::Walk {
+                spec: self.spec.clone(),
+                reason: e.to_string(),
+            })?;
+        if let Some(id) = ids.iter().find(|id| boundary.contains(id)) {
+            return Err(RangeError::Walk {
+                spec: self.spec.clone(),
+                reason: crate::change::git::GatherError::Shallow { id: id.to_string() }.to_string(),
+            });
+        }
+        Ok(ids)
     }
 }
 

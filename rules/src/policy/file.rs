@@ -128,9 +128,12 @@ pub struct SecretsSection {
     /// Honour `vouch:allow` / `vouch:allow-next-line` comments. Turn off in CI to audit them.
     #[serde(default = "yes")]
     pub inline_allow: bool,
-    /// Files larger than this are reported as not scanned (never silently skipped).
+    /// Files larger than this are not scanned; `oversize` says whether that fails the check.
     #[serde(default = "default_max_file_bytes")]
     pub max_file_bytes: Spanned<i64>,
+    /// `fail` (the default) or `warn`: what a file over `max_file_bytes` does.
+    #[serde(default = "default_oversize")]
+    pub oversize: Spanned<String>,
     /// Path globs never scanned (e.g. test fixtures with fake keys).
     #[serde(default)]
     pub allow_paths: Vec<Spanned<String>>,
@@ -150,6 +153,7 @@ impl Default for SecretsSection {
             baseline: default_baseline(),
             inline_allow: true,
             max_file_bytes: default_max_file_bytes(),
+            oversize: default_oversize(),
             allow_paths: Vec::new(),
             disable_rules: Vec::new(),
             min_confidence: default_min_confidence(),
@@ -166,7 +170,11 @@ fn default_baseline() -> Spanned<String> {
 }
 
 fn default_max_file_bytes() -> Spanned<i64> {
-    Spanned::new(0..0, 10 * 1024 * 1024)
+    Spanned::new(0..0, 256 * 1024 * 1024)
+}
+
+fn default_oversize() -> Spanned<String> {
+    Spanned::new(0..0, "fail".into())
 }
 
 fn default_min_confidence() -> Spanned<String> {
@@ -296,9 +304,23 @@ pub struct AttestationSection {
     pub notes_ref: Spanned<String>,
     /// Identifier of the verifier that signs attestations (a URI), e.g. `https://git.example.com/vouch`.
     pub verifier_id: Option<Spanned<String>>,
-    /// Signers trusted to sign attestations (allowed_signers principals or key file stems).
+    /// Signers trusted to sign attestations: principals of `allowed_signers` lines holding an
+    /// Ed25519 or ECDSA P-256 key.
     #[serde(default)]
     pub trusted_verifiers: Vec<Spanned<String>>,
+    /// When vouch makes the signed merge: `on-approval`, `merge-queue` (the bot) or `off`.
+    #[serde(default = "default_merge")]
+    pub merge: Spanned<String>,
+    /// Verifier keys retired from use: attestations verified before `since` stay valid.
+    #[serde(default)]
+    pub retired: Vec<RetiredKey>,
+    /// Compromised verifier key fingerprints: every attestation by them fails, except on
+    /// `exempt_commits`.
+    #[serde(default)]
+    pub compromised: Vec<Spanned<String>>,
+    /// Known-good merge commit ids whose attestations by a compromised key still count.
+    #[serde(default)]
+    pub exempt_commits: Vec<Spanned<String>>,
 }
 
 impl Default for AttestationSection {
@@ -308,8 +330,16 @@ impl Default for AttestationSection {
             notes_ref: default_notes_ref(),
             verifier_id: None,
             trusted_verifiers: Vec::new(),
+            merge: default_merge(),
+            retired: Vec::new(),
+            compromised: Vec::new(),
+            exempt_commits: Vec::new(),
         }
     }
+}
+
+fn default_merge() -> Spanned<String> {
+    Spanned::new(0..0, "on-approval".into())
 }
 
 fn default_notes_ref() -> Spanned<String> {

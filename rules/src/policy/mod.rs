@@ -51,6 +51,31 @@ impl Confidence {
     }
 }
 
+/// The most `[secrets] max_file_bytes` may be: the largest file git's diff engine (libgit2) reads
+/// line by line. Past it libgit2 calls any file binary without looking, so a larger limit
+/// would be a limit in name only.
+pub const MAX_SCANNED_FILE_BYTES: u64 = 512 * 1024 * 1024;
+
+/// What a file too large to scan does to the secrets check (`[secrets] oversize`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Oversize {
+    /// The check fails: a secret must not pass by padding a file past the limit.
+    #[default]
+    Fail,
+    /// A warning only.
+    Warn,
+}
+
+impl Oversize {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "fail" => Some(Oversize::Fail),
+            "warn" => Some(Oversize::Warn),
+            _ => None,
+        }
+    }
+}
+
 /// A forge repository permission, lowest first.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
@@ -118,20 +143,79 @@ pub struct SignaturesPolicy {
 }
 
 impl SignaturesPolicy {
+    /// The key-rotation entries of `[signatures]`.
+    pub fn rotation(&self) -> KeyRotation<'_> {
+        KeyRotation {
+            retired: &self.retired,
+            compromised: &self.compromised,
+            exempt_commits: &self.exempt_commits,
+        }
+    }
+
     /// True when `[signatures] compromised` names one of `fingerprints` (canonical forms).
+    pub fn is_compromised(&self, fingerprints: &[&str]) -> bool {
+        self.rotation().is_compromised(fingerprints)
+    }
+
+    /// The earliest retirement date `[[signatures.retired]]` gives one of `fingerprints`.
+    pub fn retired_since(&self, fingerprints: &[&str]) -> Option<i64> {
+        self.rotation().retired_since(fingerprints)
+    }
+}
+
+/// How a key left service: the one model commit-signature keys (`[signatures]`) and verifier
+/// keys (`[attestation]`) share. A **retired** key's signatures made before its date stay
+/// valid; a **compromised** key's signatures all fail, except on the listed known-good commits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyRotation<'p> {
+    /// (fingerprint, retired-at as Unix seconds)
+    pub retired: &'p [(String, i64)],
+    pub compromised: &'p [String],
+    pub exempt_commits: &'p [String],
+}
+
+/// Why rotation refuses one signature by a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rotated {
+    /// Listed as compromised, and the commit is not a known-good one.
+    Compromised,
+    /// Retired at this time (Unix seconds), and the signature is from then or later.
+    Retired(i64),
+}
+
+impl KeyRotation<'_> {
+    /// True when `compromised` names one of `fingerprints` (canonical forms).
     pub fn is_compromised(&self, fingerprints: &[&str]) -> bool {
         self.compromised
             .iter()
             .any(|l| crate::signatures::fingerprint::names_any(l, fingerprints))
     }
 
-    /// The earliest retirement date `[[signatures.retired]]` gives one of `fingerprints`.
+    /// The earliest retirement date given one of `fingerprints`.
     pub fn retired_since(&self, fingerprints: &[&str]) -> Option<i64> {
         self.retired
             .iter()
             .filter(|(fp, _)| crate::signatures::fingerprint::names_any(fp, fingerprints))
             .map(|&(_, since)| since)
             .min()
+    }
+
+    /// True when `commit` is listed as known-good despite a compromised key.
+    pub fn exempts(&self, commit: &str) -> bool {
+        self.exempt_commits
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(commit))
+    }
+
+    /// Whether a signature on `commit` at `time` by a key with `fingerprints` still counts.
+    pub fn judge(&self, fingerprints: &[&str], commit: &str, time: i64) -> Result<(), Rotated> {
+        if self.is_compromised(fingerprints) && !self.exempts(commit) {
+            return Err(Rotated::Compromised);
+        }
+        match self.retired_since(fingerprints) {
+            Some(since) if time >= since => Err(Rotated::Retired(since)),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -143,6 +227,7 @@ pub struct SecretsPolicy {
     pub baseline: String,
     pub inline_allow: bool,
     pub max_file_bytes: u64,
+    pub oversize: Oversize,
     pub allow_paths: Vec<Glob>,
     pub disable_rules: Vec<String>,
     pub min_confidence: Confidence,
@@ -214,13 +299,61 @@ pub struct CommitMessagePolicy {
     pub forbid_autosquash: bool,
 }
 
+/// When vouch makes the signed merge into a protected branch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MergeMode {
+    /// As soon as the change is approved and every check holds (`vouch merge`, the bot).
+    OnApproval,
+    /// Through the forge's merge queue (the bot, on a `merge_group` event).
+    MergeQueue,
+    /// vouch makes no merges; attestations are not written.
+    Off,
+}
+
+impl MergeMode {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "on-approval" => Some(MergeMode::OnApproval),
+            "merge-queue" => Some(MergeMode::MergeQueue),
+            "off" => Some(MergeMode::Off),
+            _ => None,
+        }
+    }
+}
+
 /// `[attestation]`, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttestationPolicy {
     pub enabled: bool,
     pub notes_ref: String,
     pub verifier_id: Option<String>,
+    /// Principals of `allowed_signers` whose keys may sign attestations.
     pub trusted_verifiers: Vec<String>,
+    pub merge: MergeMode,
+    /// (fingerprint, retired-at as Unix seconds)
+    pub retired: Vec<(String, i64)>,
+    pub compromised: Vec<String>,
+    pub exempt_commits: Vec<String>,
+}
+
+impl AttestationPolicy {
+    /// The key-rotation entries of `[attestation]`: verifier keys follow the same model as
+    /// commit-signature keys.
+    pub fn rotation(&self) -> KeyRotation<'_> {
+        KeyRotation {
+            retired: &self.retired,
+            compromised: &self.compromised,
+            exempt_commits: &self.exempt_commits,
+        }
+    }
+
+    /// The verifier id written into attestations when the policy names none.
+    pub fn verifier(&self) -> &str {
+        self.verifier_id
+            .as_deref()
+            .unwrap_or("https://vouch.invalid/verifier/local")
+    }
 }
 
 /// Environment variables the server hook reads the pusher's identity from, in order, after the

@@ -72,15 +72,22 @@ impl PolicyFiles {
     }
 
     /// Read a snapshot from a folder (a working tree), for validating before committing.
+    /// Symbolic links are refused, never followed (see [`symlink_refused`]).
     pub fn from_dir(root: impl Into<PathBuf>) -> Result<Self, super::PolicyError> {
         let root = root.into();
         let mut snapshot = PolicyFiles::new(root.display().to_string());
         let vouch = root.join(VOUCH_DIR);
+        if is_link(&vouch) {
+            return Err(symlink_refused(VOUCH_DIR));
+        }
         if vouch.is_dir() {
             read_dir_into(&root, &vouch, &mut snapshot)?;
         }
         for path in CODEOWNERS_PATHS {
             let full = root.join(path);
+            if is_link(&full) {
+                return Err(symlink_refused(path));
+            }
             if full.is_file() {
                 let bytes = std::fs::read(&full).map_err(|e| super::PolicyError::Unreadable {
                     file: path.to_string(),
@@ -149,6 +156,9 @@ impl PolicyFiles {
             reason: e.message().to_string(),
         };
         if let Ok(entry) = tree.get_path(std::path::Path::new(VOUCH_DIR)) {
+            if entry.filemode() == LINK_MODE {
+                return Err(symlink_refused(&format!("{origin}:{VOUCH_DIR}")));
+            }
             if entry.kind() == Some(git2::ObjectType::Tree) {
                 let sub = repo
                     .find_tree(entry.id())
@@ -159,6 +169,10 @@ impl PolicyFiles {
                         return git2::TreeWalkResult::Ok;
                     }
                     let path = format!("{VOUCH_DIR}/{dir}{}", e.name().unwrap_or(""));
+                    if e.filemode() == LINK_MODE {
+                        failure = Some(symlink_refused(&format!("{origin}:{path}")));
+                        return git2::TreeWalkResult::Abort;
+                    }
                     match repo.find_blob(e.id()) {
                         Ok(blob) => snapshot.insert(path, blob.content().to_vec()),
                         Err(err) => {
@@ -178,6 +192,9 @@ impl PolicyFiles {
         }
         for path in CODEOWNERS_PATHS {
             if let Ok(entry) = tree.get_path(std::path::Path::new(path)) {
+                if entry.filemode() == LINK_MODE {
+                    return Err(symlink_refused(&format!("{origin}:{path}")));
+                }
                 if entry.kind() == Some(git2::ObjectType::Blob) {
                     let blob = repo
                         .find_blob(entry.id())
@@ -188,6 +205,28 @@ impl PolicyFiles {
         }
         Ok(snapshot)
     }
+}
+
+/// git's file mode for a symbolic link.
+const LINK_MODE: i32 = 0o120000;
+
+fn is_link(path: &std::path::Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
+/// A policy file (or `.vouch` itself, or CODEOWNERS) that is a symbolic link. Following it would
+/// read a file nobody reviewed as policy (possibly outside the repository); skipping it would
+/// judge with a weaker policy than the one written. Either way is refused.
+pub fn symlink_refused(file: &str) -> super::PolicyError {
+    super::PolicyError::invalid(
+        super::Position {
+            file: file.to_string(),
+            line: 1,
+            column: 1,
+        },
+        "is a symbolic link; vouch never follows links in policy files",
+    )
+    .with_hint("commit the file itself in its place (`git rm --cached` the link, copy the target there, `git add` it)")
 }
 
 fn read_dir_into(
@@ -207,6 +246,14 @@ fn read_dir_into(
     for entry in entries {
         let path = entry.path();
         let kind = entry.file_type().map_err(|e| unreadable(&path, e))?;
+        if kind.is_symlink() {
+            let rel = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .replace('\\', "/");
+            return Err(symlink_refused(&rel));
+        }
         if kind.is_dir() {
             read_dir_into(root, &path, snapshot)?;
         } else if kind.is_file() {

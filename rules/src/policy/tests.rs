@@ -104,6 +104,17 @@ fn bad_values_name_their_position() {
             2,
             "refs/notes/",
         ),
+        (
+            "[attestation]\nmerge = \"sometimes\"\n",
+            2,
+            "unknown merge mode",
+        ),
+        ("[attestation]\nverifier_id = \"vouch\"\n", 2, "not a URI"),
+        (
+            "[attestation]\ncompromised = [\"SHA256:x\"]\nexempt_commits = [\"abc\"]\n",
+            3,
+            "not a full commit id",
+        ),
         ("[secrets]\nenabled = \"yes\"\n", 2, "invalid type"),
         (
             "[[branch]]\nallow_deletion = true\n",
@@ -126,19 +137,14 @@ fn keys_nothing_enforces_yet_are_warned_about_with_their_line() {
     )
     .unwrap();
     let warnings: Vec<String> = p.warnings.iter().map(ToString::to_string).collect();
-    assert_eq!(warnings.len(), 2, "{warnings:#?}");
+    assert_eq!(warnings.len(), 1, "{warnings:#?}");
     assert!(
         warnings[0].starts_with(".vouch/policy.toml:6:1:"),
         "{}",
         warnings[0]
     );
     assert!(warnings[0].contains("`required_checks`") && warnings[0].contains("not enforced"));
-    assert!(
-        warnings[1].starts_with(".vouch/policy.toml:8:"),
-        "{}",
-        warnings[1]
-    );
-    assert!(warnings[1].contains("[attestation]"));
+    // `[attestation]` has meaning now (`vouch merge`, `vouch attest verify`): no warning.
     // Not written, or switched off: nothing to warn about.
     assert!(parse("").unwrap().warnings.is_empty());
     assert!(parse("[attestation]\nenabled = false\n")
@@ -204,4 +210,24 @@ fn the_pusher_is_read_one_way() {
         Some("carol".into())
     );
     assert_eq!(server.pusher(env(&[]), Some(" ".into())), None);
+}
+
+#[test]
+fn oversize_defaults_to_fail_with_a_256_mib_limit() {
+    let p = parse("").unwrap();
+    assert_eq!(p.secrets.max_file_bytes, 256 * 1024 * 1024);
+    assert_eq!(p.secrets.oversize, Oversize::Fail);
+    let warn = parse("[secrets]\noversize = \"warn\"\n").unwrap();
+    assert_eq!(warn.secrets.oversize, Oversize::Warn);
+    let (line, column, message, hint) = invalid("[secrets]\noversize = \"wran\"\n");
+    assert_eq!((line, column), (2, 12));
+    assert_eq!(message, "unknown `oversize` value \"wran\"");
+    assert!(hint.unwrap().contains("did you mean \"warn\"?"));
+    let (line, _, message, hint) = invalid("[secrets]\nmax_file_bytes = 536870913\n");
+    assert_eq!(line, 2);
+    assert!(message.contains("between 1 and 536870912"), "{message}");
+    assert!(hint.unwrap().contains("268435456"));
+    assert!(parse("[secrets]\nmax_file_bytes = 536870912\n").is_ok());
+    let (_, _, message, _) = invalid("[secrets]\nmax_file_bytes = 0\n");
+    assert!(message.contains("not 0"), "{message}");
 }

@@ -91,10 +91,9 @@ impl Validator<'_> {
         let review = self.review(raw.review)?;
         let refs = self.refs(raw.branch, raw.tag)?;
         let commit_message = self.commit_message(raw.commit_message)?;
-        let attestation_written = raw.attestation.as_ref().is_some_and(|a| a.enabled);
         let attestation = self.attestation(raw.attestation.unwrap_or_default())?;
         let server = self.server(raw.server)?;
-        let warnings = self.unenforced(&refs, attestation_written);
+        let warnings = self.unenforced(&refs);
         Ok(Policy {
             origin,
             digest,
@@ -110,9 +109,9 @@ impl Validator<'_> {
         })
     }
 
-    fn signatures(&self, s: file::SignaturesSection) -> Result<SignaturesPolicy, PolicyError> {
+    fn retired(&self, entries: Vec<file::RetiredKey>) -> Result<Vec<(String, i64)>, PolicyError> {
         let mut retired = Vec::new();
-        for r in s.retired {
+        for r in entries {
             let Some(time) = crate::time::parse_rfc3339(r.since.get_ref()) else {
                 return Err(self
                     .bad(
@@ -125,6 +124,11 @@ impl Validator<'_> {
             };
             retired.push((r.key.into_inner(), time));
         }
+        Ok(retired)
+    }
+
+    fn signatures(&self, s: file::SignaturesSection) -> Result<SignaturesPolicy, PolicyError> {
+        let retired = self.retired(s.retired)?;
         let signatures = SignaturesPolicy {
             required: s.required,
             allowed_signers: s.allowed_signers.into_inner(),
@@ -146,9 +150,28 @@ impl Validator<'_> {
 
     fn secrets(&self, sec: file::SecretsSection) -> Result<SecretsPolicy, PolicyError> {
         let max_file_bytes = *sec.max_file_bytes.get_ref();
-        if max_file_bytes <= 0 {
-            return Err(self.bad(&sec.max_file_bytes, "`max_file_bytes` must be positive"));
+        if max_file_bytes <= 0 || max_file_bytes as u64 > MAX_SCANNED_FILE_BYTES {
+            return Err(self
+                .bad(
+                    &sec.max_file_bytes,
+                    format!(
+                        "`max_file_bytes` must be between 1 and {MAX_SCANNED_FILE_BYTES} (512 MiB, the most git's diff engine reads as text), not {max_file_bytes}"
+                    ),
+                )
+                .with_hint("the default is 268435456 (256 MiB); a file over the limit fails the check unless `oversize = \"warn\"`"));
         }
+        let oversize = Oversize::parse(sec.oversize.get_ref()).ok_or_else(|| {
+            let given = sec.oversize.get_ref();
+            let err = self.bad(&sec.oversize, format!("unknown `oversize` value {given:?}"));
+            match error::did_you_mean(given, ["fail", "warn"]) {
+                Some(best) => {
+                    err.with_hint(format!("did you mean \"{best}\"? (\"fail\" or \"warn\")"))
+                }
+                None => err.with_hint(
+                    "use \"fail\" (a file too large to scan fails the check) or \"warn\"",
+                ),
+            }
+        })?;
         let min_confidence = Confidence::parse(sec.min_confidence.get_ref()).ok_or_else(|| {
             self.bad(
                 &sec.min_confidence,
@@ -169,6 +192,7 @@ impl Validator<'_> {
             baseline: sec.baseline.into_inner(),
             inline_allow: sec.inline_allow,
             max_file_bytes: max_file_bytes as u64,
+            oversize,
             allow_paths,
             disable_rules: self.strings(sec.disable_rules, "disable_rules")?,
             min_confidence,
@@ -271,11 +295,31 @@ impl Validator<'_> {
                 )
                 .with_hint("use a ref such as \"refs/notes/vouch\""));
         }
+        let merge = MergeMode::parse(a.merge.get_ref()).ok_or_else(|| {
+            self.bad(
+                &a.merge,
+                format!("unknown merge mode {:?}", a.merge.get_ref()),
+            )
+            .with_hint("use \"on-approval\", \"merge-queue\" or \"off\"")
+        })?;
+        if let Some(id) = &a.verifier_id {
+            if !id.get_ref().contains(':') {
+                return Err(self
+                    .bad(id, format!("`verifier_id` {:?} is not a URI", id.get_ref()))
+                    .with_hint(
+                        "name the verifier with a URI, e.g. \"https://git.example.com/vouch\"",
+                    ));
+            }
+        }
         let attestation = AttestationPolicy {
             enabled: a.enabled,
             notes_ref: a.notes_ref.into_inner(),
             verifier_id: a.verifier_id.map(Spanned::into_inner),
             trusted_verifiers: self.strings(a.trusted_verifiers, "trusted_verifiers")?,
+            merge,
+            retired: self.retired(a.retired)?,
+            compromised: self.strings(a.compromised, "compromised")?,
+            exempt_commits: self.commit_ids(a.exempt_commits)?,
         };
         Ok(attestation)
     }
@@ -293,12 +337,8 @@ impl Validator<'_> {
     }
 
     /// A warning for each key written in the policy that no enforcement point acts on yet.
-    fn unenforced(&self, refs: &[RefRule], attestation_written: bool) -> Vec<PolicyWarning> {
+    fn unenforced(&self, refs: &[RefRule]) -> Vec<PolicyWarning> {
         let mut warnings = Vec::new();
-        let at_text = |needle: &str| {
-            let offset = self.text.find(needle).unwrap_or(0);
-            Position::of(self.file, self.text, offset)
-        };
         for rule in refs.iter().filter(|r| !r.required_checks.is_empty()) {
             // The `required_checks` key of this rule: the first one at or after its line.
             let line: usize = rule
@@ -325,13 +365,6 @@ impl Validator<'_> {
                     rule.written
                 ),
                 hint: "require these checks in the forge's branch protection until vouch's bot enforces them".into(),
-            });
-        }
-        if attestation_written {
-            warnings.push(PolicyWarning {
-                at: at_text("[attestation]"),
-                message: "`[attestation]` is validated but has no effect yet: this version of vouch makes no signed merge and writes or checks no attestation".into(),
-                hint: "keep the table for when `vouch merge` and `vouch attest verify` arrive, or remove it".into(),
             });
         }
         warnings

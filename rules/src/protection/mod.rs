@@ -23,6 +23,14 @@ impl Check for Protection {
         if change.stage != Stage::Push {
             return Some("applies to pushes only".into());
         }
+        if change.pull_request.is_some() || change.merge_group {
+            // Nobody pushes a proposal: the forge merges it only after its required checks,
+            // this one among them, pass. Pushes to the branch itself are judged where they
+            // happen (the server hook, the forge's own protection).
+            return Some(
+                "a pull request or merge queue group is merged by the forge, not pushed".into(),
+            );
+        }
         if policy.refs.is_empty() {
             return Some("the policy protects no branch or tag ([[branch]], [[tag]])".into());
         }

@@ -78,5 +78,54 @@ pub fn to_markdown(verdict: &Verdict) -> String {
             }
         }
     }
+    if let Some(review) = &verdict.evidence.review {
+        review_section(&mut out, review);
+    }
     out
+}
+
+/// Who approved, whose approval counted, and who is not independent of the change and why.
+fn review_section(out: &mut String, review: &crate::verdict::ReviewRecord) {
+    let counted = review.approvals.iter().filter(|a| a.counted).count();
+    let _ = writeln!(
+        out,
+        "\n### Approvals on `{}`\n\n{counted} of {} required approval{} counted.\n",
+        short_id(&review.head),
+        review.required_approvals,
+        if review.required_approvals == 1 {
+            ""
+        } else {
+            "s"
+        }
+    );
+    if review.approvals.is_empty() {
+        let _ = writeln!(out, "- nobody has approved yet");
+    }
+    for a in &review.approvals {
+        if a.counted {
+            let _ = writeln!(
+                out,
+                "- ✅ @{} approved `{}`",
+                md(&a.reviewer),
+                short_id(&a.commit)
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "- ❌ @{} approved `{}` — does not count: {}",
+                md(&a.reviewer),
+                short_id(&a.commit),
+                md(&a.reason)
+            );
+        }
+    }
+    if !review.not_independent.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nNot independent of this change (cannot approve it):\n"
+        );
+        for (login, why) in &review.not_independent {
+            let _ = writeln!(out, "- @{}: {}", md(login), md(&why.join(", ")));
+        }
+    }
 }

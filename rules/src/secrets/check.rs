@@ -54,7 +54,8 @@ impl Check for Secrets {
         change: &Change,
         _evidence: &mut Evidence,
     ) -> Result<Vec<Finding>, CheckError> {
-        let added = |f: &FileChange| !f.hunks.is_empty();
+        // A file too large to read counts as added: it must be reported, not passed over.
+        let added = |f: &FileChange| !f.hunks.is_empty() || f.too_large.is_some();
         let nothing = !change.staged.iter().any(added)
             && !change
                 .commits()
@@ -114,15 +115,22 @@ pub fn scan_file_change(
     found: &mut Vec<Located>,
     other: &mut Vec<Finding>,
 ) {
-    if file.binary || file.hunks.is_empty() || scanner.path_allowed(&file.path) {
+    let unread = file.too_large.is_some();
+    if file.binary || (file.hunks.is_empty() && !unread) || scanner.path_allowed(&file.path) {
         return;
     }
     let mut location = base;
     location.path = Some(file.path.clone());
-    let size: u64 = file.hunks.iter().map(|h| h.text.len() as u64).sum();
-    let limit = scanner.settings().max_file_bytes;
-    if size > limit {
-        other.push(not_scanned(location, size, limit));
+    let added: u64 = file.hunks.iter().map(|h| h.text.len() as u64).sum();
+    let size = file.too_large.unwrap_or(added);
+    let settings = scanner.settings();
+    if unread || size > settings.max_file_bytes {
+        other.push(not_scanned(
+            location,
+            size,
+            settings.max_file_bytes,
+            settings.oversize,
+        ));
         return;
     }
     for hunk in &file.hunks {
@@ -132,5 +140,99 @@ pub fn scan_file_change(
             found: m,
             location: location.clone(),
         }));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::change::{Commit, Hunk, RefUpdate, Stamp, UpdateKind};
+    use crate::finding::Severity;
+    use crate::policy::{Origin, PolicyFiles};
+
+    fn policy(secrets: &str) -> Policy {
+        Policy::parse(
+            &format!("[signatures]\nrequired = false\n[secrets]\n{secrets}"),
+            ".vouch/policy.toml",
+            Origin::BuiltIn,
+            String::new(),
+            PolicyFiles::new(""),
+        )
+        .unwrap()
+    }
+
+    fn file(path: &str, text: &[u8], too_large: Option<u64>) -> FileChange {
+        FileChange {
+            path: path.into(),
+            old_blob: None,
+            new_blob: Some("b".repeat(40)),
+            binary: false,
+            too_large,
+            hunks: if text.is_empty() {
+                vec![]
+            } else {
+                vec![Hunk {
+                    start_line: 1,
+                    text: text.to_vec(),
+                }]
+            },
+        }
+    }
+
+    fn pushed(files: Vec<FileChange>) -> Change {
+        let stamp = Stamp {
+            name: "a".into(),
+            email: "a@example.com".into(),
+            time: 0,
+            offset_minutes: 0,
+        };
+        let mut change = Change::new(Stage::Push, 1_764_068_400);
+        change.updates.push(RefUpdate {
+            name: "refs/heads/main".into(),
+            old: None,
+            new: Some("c".repeat(40)),
+            kind: UpdateKind::Create,
+            commits: vec![Commit {
+                id: "c".repeat(40),
+                raw: Vec::new(),
+                parents: vec![],
+                tree: "t".repeat(40),
+                author: stamp.clone(),
+                committer: stamp,
+                co_authors: vec![],
+                message: "m\n".into(),
+                files,
+            }],
+            tags: vec![],
+        });
+        change
+    }
+
+    fn run(policy: &Policy, change: &Change) -> Vec<Finding> {
+        Secrets::default()
+            .run(policy, change, &mut Evidence::default())
+            .unwrap()
+    }
+
+    #[test]
+    fn a_file_too_large_for_the_diff_engine_fails_even_with_no_added_lines() {
+        // No hunks at all: the fast "nothing added" path must not pass it over.
+        let change = pushed(vec![file("huge.log", b"", Some(600 << 20))]);
+        let found = run(&policy(""), &change);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].rule, "secrets.not-scanned");
+        assert_eq!(found[0].severity, Severity::Error);
+        let warned = run(&policy("oversize = \"warn\"\n"), &change);
+        assert_eq!(warned[0].severity, Severity::Warning);
+    }
+
+    #[test]
+    fn added_lines_over_the_limit_fail_and_under_it_are_scanned() {
+        let big = vec![b'x'; 2048];
+        let change = pushed(vec![file("big.txt", &big, None)]);
+        let found = run(&policy("max_file_bytes = 1024\n"), &change);
+        assert_eq!(found[0].rule, "secrets.not-scanned");
+        assert_eq!(found[0].severity, Severity::Error);
+        assert!(run(&policy("max_file_bytes = 4096\n"), &change).is_empty());
     }
 }

@@ -15,7 +15,7 @@ use super::confidence::{assess, Owners};
 use super::grams::Grams;
 use super::rule::{Rule, MAX_KEYWORD_LEN};
 use super::validate::{entropy, is_placeholder, looks_random};
-use crate::policy::{Confidence, Glob, SecretsPolicy};
+use crate::policy::{Confidence, Glob, Oversize, SecretsPolicy};
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use memchr::{memchr, memmem, memrchr};
 use sha2::{Digest, Sha256};
@@ -43,6 +43,7 @@ pub struct Settings {
     pub min_confidence: Confidence,
     pub inline_allow: bool,
     pub max_file_bytes: u64,
+    pub oversize: Oversize,
     pub allow_paths: Vec<Glob>,
     pub disable_rules: Vec<String>,
 }
@@ -53,6 +54,7 @@ impl Settings {
             min_confidence: policy.min_confidence,
             inline_allow: policy.inline_allow,
             max_file_bytes: policy.max_file_bytes,
+            oversize: policy.oversize,
             allow_paths: policy.allow_paths.clone(),
             disable_rules: policy.disable_rules.clone(),
         }
@@ -64,6 +66,7 @@ impl Settings {
             min_confidence: Confidence::Low,
             inline_allow: true,
             max_file_bytes: u64::MAX,
+            oversize: Oversize::Fail,
             allow_paths: Vec::new(),
             disable_rules: Vec::new(),
         }

@@ -203,8 +203,15 @@ pub fn scan_commits(
     Ok(out)
 }
 
-/// Every commit reachable from any ref, newest first.
+/// Every commit reachable from any ref, newest first. A shallow clone has no whole history to
+/// give: an error naming its boundary, not a scan that silently stops there.
 pub fn all_commits(repo: &Repository) -> Result<Vec<Oid>, GatherError> {
+    if let Some(id) = crate::change::git::shallow_boundary(repo)?
+        .into_iter()
+        .min()
+    {
+        return Err(GatherError::Shallow { id: id.to_string() });
+    }
     let mut walk = repo.revwalk().map_err(git_err("history"))?;
     walk.set_sorting(git2::Sort::TOPOLOGICAL)
         .map_err(git_err("history"))?;

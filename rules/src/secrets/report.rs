@@ -4,6 +4,7 @@
 use super::baseline::Baseline;
 use super::engine::SecretMatch;
 use crate::finding::{Finding, Location, Severity};
+use crate::policy::Oversize;
 
 /// A match and where it was found.
 #[derive(Debug, Clone)]
@@ -155,14 +156,17 @@ fn file_kind(path: &str) -> Option<&'static str> {
     })
 }
 
-/// A file too large to scan: reported, never silently skipped.
-pub fn not_scanned(location: Location, size: u64, limit: u64) -> Finding {
-    Finding::warning(
-        "secrets.not-scanned",
-        format!("not scanned for secrets: {size} bytes is over the {limit}-byte limit"),
+/// A file too large to scan: never silently skipped. By default (`oversize = "fail"`) it fails
+/// the check, since a secret could hide past the limit.
+pub fn not_scanned(location: Location, size: u64, limit: u64, oversize: Oversize) -> Finding {
+    let message = format!("not scanned for secrets: {size} bytes is over the {limit}-byte limit");
+    let finding = match oversize {
+        Oversize::Fail => Finding::error("secrets.not-scanned", message),
+        Oversize::Warn => Finding::warning("secrets.not-scanned", message),
+    };
+    finding.at(location).hint(
+        "split or shrink the file, raise `max_file_bytes` in [secrets] of .vouch/policy.toml (at most 536870912), exempt the path with `allow_paths`, or set `oversize = \"warn\"` there",
     )
-    .at(location)
-    .hint("raise `max_file_bytes` in [secrets] of .vouch/policy.toml, or exempt the path with `allow_paths`")
 }
 
 /// A rule whose pattern failed to compile: the scan is incomplete, so it fails.

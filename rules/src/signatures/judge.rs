@@ -9,7 +9,7 @@ use super::payload::{self, Format, Signed};
 use super::ssh::{self, SigningKey};
 use super::trust::{PgpSigner, Trust};
 use crate::change::Stamp;
-use crate::policy::SignaturesPolicy;
+use crate::policy::{Rotated, SignaturesPolicy};
 use serde::Serialize;
 
 /// What a signature check concluded.
@@ -348,13 +348,6 @@ fn check_pgp<'t>(trust: &'t Trust, signed: &Signed) -> Checked<'t> {
     )
 }
 
-fn exempt(policy: &SignaturesPolicy, id: &str) -> bool {
-    policy
-        .exempt_commits
-        .iter()
-        .any(|c| c.eq_ignore_ascii_case(id))
-}
-
 fn emails<'a>(policy: &SignaturesPolicy, subject: Subject<'a>) -> Vec<&'a str> {
     let mut out: Vec<&str> = subject
         .committer
@@ -377,19 +370,20 @@ fn key_policy(
     created: Option<i64>,
     time: i64,
 ) -> Option<(SigStatus, String)> {
-    if policy.is_compromised(fingerprints) && !exempt(policy, subject.id) {
-        return Some((
-            SigStatus::CompromisedKey,
-            "the key is listed as compromised in [signatures] compromised".into(),
-        ));
-    }
-    if let Some(since) = policy.retired_since(fingerprints) {
-        if time >= since {
+    match policy.rotation().judge(fingerprints, subject.id, time) {
+        Err(Rotated::Compromised) => {
+            return Some((
+                SigStatus::CompromisedKey,
+                "the key is listed as compromised in [signatures] compromised".into(),
+            ))
+        }
+        Err(Rotated::Retired(since)) => {
             return Some((
                 SigStatus::RetiredKey,
                 format!("the key was retired on {}", iso(since)),
-            ));
+            ))
         }
+        Ok(()) => {}
     }
     if let Some(days) = policy.max_key_age_days {
         let limit = i64::from(days) * 86_400;
@@ -538,45 +532,46 @@ fn judge_pgp(
     let fps = [key.fingerprint.as_str(), key.primary_fingerprint.as_str()];
     let wanted = emails(policy, subject);
     let forge = policy.forge_signers.contains(&signer.name);
-    let (status, reason) = if policy.is_compromised(&fps) && !exempt(policy, subject.id) {
-        (
-            SigStatus::CompromisedKey,
-            "the key is listed as compromised in [signatures] compromised".into(),
-        )
-    } else if let Some(why) = &key.revoked {
-        (SigStatus::RevokedKey, format!("the key is {why}"))
-    } else if let Some(at) = key.expires.filter(|&e| time >= e) {
-        (
-            SigStatus::ExpiredKey,
-            format!("the key expired on {}", iso(at)),
-        )
-    } else if let Some(r) = key_policy(policy, subject, &fps, Some(key.created), time) {
-        r
-    } else if !forge
-        && !wanted
-            .iter()
-            .all(|e| signer.identities.iter().any(|i| i.eq_ignore_ascii_case(e)))
-    {
-        (
-            SigStatus::UntrustedIdentity,
-            format!(
-                "signer {} ({}) has identities {}, not {}",
-                signer.name,
-                signer.file,
-                if signer.identities.is_empty() {
-                    "(none)".to_string()
-                } else {
-                    signer.identities.join(", ")
-                },
-                wanted.join(" and ")
-            ),
-        )
-    } else {
-        (
-            SigStatus::Good,
-            format!("good signature by {}", signer.name),
-        )
-    };
+    let (status, reason) =
+        if policy.rotation().is_compromised(&fps) && !policy.rotation().exempts(subject.id) {
+            (
+                SigStatus::CompromisedKey,
+                "the key is listed as compromised in [signatures] compromised".into(),
+            )
+        } else if let Some(why) = &key.revoked {
+            (SigStatus::RevokedKey, format!("the key is {why}"))
+        } else if let Some(at) = key.expires.filter(|&e| time >= e) {
+            (
+                SigStatus::ExpiredKey,
+                format!("the key expired on {}", iso(at)),
+            )
+        } else if let Some(r) = key_policy(policy, subject, &fps, Some(key.created), time) {
+            r
+        } else if !forge
+            && !wanted
+                .iter()
+                .all(|e| signer.identities.iter().any(|i| i.eq_ignore_ascii_case(e)))
+        {
+            (
+                SigStatus::UntrustedIdentity,
+                format!(
+                    "signer {} ({}) has identities {}, not {}",
+                    signer.name,
+                    signer.file,
+                    if signer.identities.is_empty() {
+                        "(none)".to_string()
+                    } else {
+                        signer.identities.join(", ")
+                    },
+                    wanted.join(" and ")
+                ),
+            )
+        } else {
+            (
+                SigStatus::Good,
+                format!("good signature by {}", signer.name),
+            )
+        };
     let mut v = Verification::new(status, reason, time, basis);
     v.fingerprint = Some(key.fingerprint.clone());
     if key.primary_fingerprint != key.fingerprint {

@@ -81,7 +81,17 @@ impl Check for Signatures {
         evidence: &mut Evidence,
     ) -> Result<Vec<Finding>, CheckError> {
         let trust = signers(&self.trust, policy)?;
-        let judged = judge_change(trust, &policy.signatures, change, false);
+        // Notes commits under the attestation ref are not source: the attestation check
+        // verifies what they add (signed envelopes), which is what makes them trustworthy.
+        let notes = &policy.attestation.notes_ref;
+        let judged =
+            if policy.attestation.enabled && change.updates.iter().any(|u| u.name == *notes) {
+                let mut source = change.clone();
+                source.updates.retain(|u| u.name != *notes);
+                judge_change(trust, &policy.signatures, &source, false)
+            } else {
+                judge_change(trust, &policy.signatures, change, false)
+            };
         evidence.signatures.extend(judged.records);
         Ok(judged.findings)
     }

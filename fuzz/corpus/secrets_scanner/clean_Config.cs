@@ -1,0 +1,4 @@
+public class Config {
+    public const string ClientSecretHeader = "X-Client-Secret";
+    public string ClientSecret { get; set; }
+}
