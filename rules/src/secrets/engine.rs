@@ -491,6 +491,22 @@ impl Scanner {
         for &ri in &self.by_pattern[pattern] {
             let rule = &self.rules[ri as usize];
             let done = &mut done_until[ri as usize];
+            if let Some((lead_min, lead_max)) = rule.keyword_lead().filter(|_| !rule.multiline) {
+                // Every match starts a byte or two before one of the rule's keywords: only the
+                // starts this hit allows are tested, each by an anchored search that ends within
+                // a few bytes on ordinary code. A line is confirmed at most once.
+                let last = line_end(buf, end);
+                if *done >= last || start < first + lead_min {
+                    continue;
+                }
+                let starts =
+                    start.saturating_sub(lead_max).max(first) - first..=start - lead_min - first;
+                if rule.might_match_from(&buf[first..last], starts, last - first) {
+                    *done = last;
+                    self.confirm(buf, first, last, ri, abs_base, lines, state, out);
+                }
+                continue;
+            }
             if let Some(reach) = rule.match_reach().filter(|_| !rule.multiline) {
                 // A bounded pattern: a match holding this hit lies within `reach` bytes of it,
                 // so only that part of the line is prechecked. Spans of one line overlap by
