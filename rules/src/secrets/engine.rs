@@ -6,10 +6,11 @@
 //! A rule's pattern runs only on the window around a hit of one of its keywords (the containing
 //! line, capped at 4 KiB each side, or 64 KiB after the hit for `multiline` rules): first as a
 //! cheap precheck (a forward lazy DFA without captures or large bounds, [`Rule::might_match`];
-//! for a pattern with a bounded longest match, only over the bytes of the line that a match
-//! holding the hit can reach), and only where that accepts, as the full regex. Candidates then pass the rule's entropy
-//! threshold, its checksum and the placeholder filter. Files stream through a bounded buffer
-//! with overlap, so a 2 GB file costs a few megabytes of memory.
+//! for a pattern that begins with its keyword, anchored at the few starts a hit allows; for
+//! another with a bounded longest match, only over the bytes of the line that a match holding
+//! the hit can reach), and only where that accepts, as the full regex. Candidates then pass the
+//! rule's entropy threshold, its checksum and the placeholder filter. Files stream through a
+//! bounded buffer with overlap, so a 2 GB file costs a few megabytes of memory.
 
 use super::confidence::{assess, Owners};
 use super::grams::Grams;
@@ -491,11 +492,16 @@ impl Scanner {
         for &ri in &self.by_pattern[pattern] {
             let rule = &self.rules[ri as usize];
             let done = &mut done_until[ri as usize];
-            if let Some((lead_min, lead_max)) = rule.keyword_lead().filter(|_| !rule.multiline) {
+            if let Some((lead_min, lead_max)) = rule.keyword_lead() {
                 // Every match starts a byte or two before one of the rule's keywords: only the
                 // starts this hit allows are tested, each by an anchored search that ends within
-                // a few bytes on ordinary code. A line is confirmed at most once.
-                let last = line_end(buf, end);
+                // a few bytes on ordinary code (a multiline one no longer walks 64 KiB). A line
+                // is confirmed at most once.
+                let last = if rule.multiline {
+                    (start + MULTILINE_SPAN).min(buf.len())
+                } else {
+                    line_end(buf, end)
+                };
                 if *done >= last || start < first + lead_min {
                     continue;
                 }
