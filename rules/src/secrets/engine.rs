@@ -6,10 +6,11 @@
 //! A rule's pattern runs only on the window around a hit of one of its keywords (the containing
 //! line, capped at 4 KiB each side, or 64 KiB after the hit for `multiline` rules): first as a
 //! cheap precheck (a forward lazy DFA without captures or large bounds, [`Rule::might_match`];
-//! for a pattern with a bounded longest match, only over the bytes of the line that a match
-//! holding the hit can reach), and only where that accepts, as the full regex. Candidates then pass the rule's entropy
-//! threshold, its checksum and the placeholder filter. Files stream through a bounded buffer
-//! with overlap, so a 2 GB file costs a few megabytes of memory.
+//! for a pattern that begins with its keyword, anchored at the few starts a hit allows; for
+//! another with a bounded longest match, only over the bytes of the line that a match holding
+//! the hit can reach), and only where that accepts, as the full regex. Candidates then pass the
+//! rule's entropy threshold, its checksum and the placeholder filter. Files stream through a
+//! bounded buffer with overlap, so a 2 GB file costs a few megabytes of memory.
 
 use super::confidence::{assess, Owners};
 use super::grams::Grams;
@@ -486,10 +487,32 @@ impl Scanner {
         state: &mut State,
         out: &mut Vec<SecretMatch>,
     ) {
+        // One line start for every rule of the keyword (generic keywords serve several).
+        let first = line_start(buf, start);
         for &ri in &self.by_pattern[pattern] {
             let rule = &self.rules[ri as usize];
-            let first = line_start(buf, start);
             let done = &mut done_until[ri as usize];
+            if let Some((lead_min, lead_max)) = rule.keyword_lead() {
+                // Every match starts a byte or two before one of the rule's keywords: only the
+                // starts this hit allows are tested, each by an anchored search that ends within
+                // a few bytes on ordinary code (a multiline one no longer walks 64 KiB). A line
+                // is confirmed at most once.
+                let last = if rule.multiline {
+                    (start + MULTILINE_SPAN).min(buf.len())
+                } else {
+                    line_end(buf, end)
+                };
+                if *done >= last || start < first + lead_min {
+                    continue;
+                }
+                let starts =
+                    start.saturating_sub(lead_max).max(first) - first..=start - lead_min - first;
+                if rule.might_match_from(&buf[first..last], starts, last - first) {
+                    *done = last;
+                    self.confirm(buf, first, last, ri, abs_base, lines, state, out);
+                }
+                continue;
+            }
             if let Some(reach) = rule.match_reach().filter(|_| !rule.multiline) {
                 // A bounded pattern: a match holding this hit lies within `reach` bytes of it,
                 // so only that part of the line is prechecked. Spans of one line overlap by

@@ -9,8 +9,9 @@
 //!
 //! At a visited position `i`, one 4-byte load `w` (letters folded to lower case by setting bit
 //! 0x20 of every byte, which only ever adds false candidates) is tested against two hashed
-//! one-bit tables: `g4[h(w)]` (4-gram anchors), `g3[h(w & 0xffffff)]` and `g3[h(w >> 8)]`
-//! (3-gram anchors at `i` and `i + 1`). A set bit sends the position to the anchors listed for
+//! one-bit tables: `g4[h(w)]` (4-gram anchors), `g3[h(w & 0xffffff)]` (3-gram anchors at `i`)
+//! and `s3[h(w >> 8)]` (3-byte keywords at `i + 1`: a separate small table, so the common tails
+//! of 4-byte keywords, such as `e_a` of `re_a`, do not stop the walk a second time there). A set bit sends the position to the anchors listed for
 //! its bucket, each confirmed by an exact comparison of its keyword. Two-byte keywords (possible in
 //! custom rules) add an exact bigram table.
 
@@ -24,6 +25,10 @@ const BUCKETS: usize = 1 << BITS;
 /// keeps the index small to build (confirmation compares bytes anyway).
 const LIST_BITS: u32 = 14;
 const LISTS: usize = 1 << LIST_BITS;
+/// log2 of the buckets of the table of 3-byte keywords alone: there are few, and a table that
+/// stays in L1 (4 KiB) keeps the extra lookup cheap.
+const SMALL_BITS: u32 = 15;
+const SMALL_BUCKETS: usize = 1 << SMALL_BITS;
 /// Every two-byte value.
 const BIGRAMS: usize = 1 << 16;
 
@@ -94,6 +99,8 @@ pub struct Grams {
     keywords: Vec<Vec<u8>>,
     g4: Box<[u64; BUCKETS / 64]>,
     g3: Box<[u64; BUCKETS / 64]>,
+    /// The 3-byte keywords alone, for starts at odd positions.
+    s3: Box<[u64; SMALL_BUCKETS / 64]>,
     /// One bit per folded bigram: a two-byte keyword. Present only when there is one.
     g2: Option<Box<[u64; BIGRAMS / 64]>>,
     a4: Index,
@@ -125,6 +132,7 @@ impl Grams {
             .collect();
         let mut g4 = Box::new([0u64; BUCKETS / 64]);
         let mut g3 = Box::new([0u64; BUCKETS / 64]);
+        let mut s3 = Box::new([0u64; SMALL_BUCKETS / 64]);
         let mut g2: Option<Box<[u64; BIGRAMS / 64]>> = None;
         let (mut a4, mut a3) = (Vec::new(), Vec::new());
         let mut short = Vec::new();
@@ -163,10 +171,17 @@ impl Grams {
         for &(h, _, _) in &a3 {
             g3[h / 64] |= 1 << (h % 64);
         }
+        for &(h, _, off) in &a3 {
+            if off == 0 {
+                let h = h >> (BITS - SMALL_BITS);
+                s3[h / 64] |= 1 << (h % 64);
+            }
+        }
         Some(Grams {
             keywords,
             g4,
             g3,
+            s3,
             g2,
             a4: Index::new(a4),
             a3: Index::new(a3),
@@ -246,9 +261,10 @@ impl Grams {
     #[inline(always)]
     fn flagged(&self, w: u32) -> bool {
         let (h4, h3, n3) = (bucket(w), bucket(w & 0x00ff_ffff), bucket(w >> 8));
+        let s3 = n3 >> (BITS - SMALL_BITS);
         ((self.g4[h4 / 64] >> (h4 % 64))
             | (self.g3[h3 / 64] >> (h3 % 64))
-            | (self.g3[n3 / 64] >> (n3 % 64)))
+            | (self.s3[s3 / 64] >> (s3 % 64)))
             & 1
             != 0
     }
@@ -307,7 +323,11 @@ impl Grams {
                 }
             }
         }
-        if set(&self.g3, n3) {
+        let small = |h: usize| {
+            let h = h >> (BITS - SMALL_BITS);
+            (self.s3[h / 64] >> (h % 64)) & 1 != 0
+        };
+        if small(n3) {
             // Only 3-byte keywords start at i + 1 here; a 4-byte keyword's last three bytes at
             // i + 1 mean a start at i, which the 4-gram at i covers.
             for &(id, off) in self.a3.bucket(n3) {

@@ -76,6 +76,27 @@ impl Rule {
         }
     }
 
+    /// When every match starts `min..=max` bytes before one of the rule's keywords: those
+    /// bounds. A hit then needs testing only at the few starts it allows
+    /// ([`Rule::might_match_from`]).
+    pub fn keyword_lead(&self) -> Option<(usize, usize)> {
+        self.precheck().and_then(|p| p.lead).map(|l| (l.min, l.max))
+    }
+
+    /// False only when no match starts at one of `starts` of `hay` and ends by `end`: a
+    /// cheap test, as [`Rule::might_match`], for rules with a [`Rule::keyword_lead`].
+    pub fn might_match_from(
+        &self,
+        hay: &[u8],
+        starts: std::ops::RangeInclusive<usize>,
+        end: usize,
+    ) -> bool {
+        match self.precheck() {
+            Some(p) => p.might_match_from(hay, starts, end),
+            None => true,
+        }
+    }
+
     /// The longest match the pattern can make, when it is bounded: every match holding a
     /// keyword hit then lies within this many bytes of it. `None` when unbounded (or the
     /// precheck could not be built).
@@ -85,7 +106,7 @@ impl Rule {
 
     fn precheck(&self) -> Option<&Precheck> {
         self.precheck
-            .get_or_init(|| Precheck::new(&self.pattern))
+            .get_or_init(|| Precheck::new(&self.pattern, &self.keywords))
             .as_ref()
     }
 
