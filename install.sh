@@ -86,6 +86,9 @@ if [ "$mode" = test ]; then
   # Tests sign with real gpg and ssh-keygen; they must not depend on the user's configuration.
   cargo fmt --all --check
   cargo clippy --workspace --all-targets --locked -- -D warnings
+  # The end-to-end tests run the vouch and vouch-bot binaries: cargo test builds a package's own
+  # binaries only, so build every one first.
+  cargo build --workspace --locked --bins
   cargo test --workspace --locked --no-fail-fast
   cargo run --quiet --locked -p vouch-hooks -- rules test
   # Secret-scanning accuracy on the labelled corpus (prints recall and false-alarm rate).

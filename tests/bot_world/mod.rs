@@ -28,7 +28,7 @@ pub fn bot_bin() -> PathBuf {
     let bin = vouch_bin().with_file_name(format!("vouch-bot{}", std::env::consts::EXE_SUFFIX));
     assert!(
         bin.exists(),
-        "{} is missing: run the suite with `cargo test --workspace`",
+        "{} is missing: build it first (`cargo build --workspace --bins`; ./install.sh --test does)",
         bin.display()
     );
     bin

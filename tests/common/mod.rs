@@ -18,7 +18,7 @@ pub fn vouch_bin() -> PathBuf {
     let bin = dir.join(format!("vouch{}", std::env::consts::EXE_SUFFIX));
     assert!(
         bin.exists(),
-        "{} is missing: run the suite with `cargo test --workspace` so the binary is built",
+        "{} is missing: build it first (`cargo build --workspace --bins`; ./install.sh --test does)",
         bin.display()
     );
     bin
