@@ -43,7 +43,7 @@ fi
 bytes=$(find "$corpus" -type f -printf '%s\n' | awk '{s += $1} END {print s}')
 files=$(find "$corpus" -type f | wc -l)
 mb=$(echo "$bytes / 1000000" | bc -l)
-cat "$(find "$corpus" -type f | head -2000)" >/dev/null 2>&1 || true   # warm the cache
+find "$corpus" -type f -print0 | xargs -0 cat >/dev/null 2>&1 || true   # warm the page cache
 
 echo "corpus: $(printf '%.0f' "$mb") MB, $files files (cargo registry sources)"
 
