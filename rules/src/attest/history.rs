@@ -120,10 +120,17 @@ pub fn chain_link(
     if let Ok(note) = repo.find_note(Some(notes_ref), tip) {
         return Ok(Some(note.message_bytes().to_vec()));
     }
-    let any = repo
-        .notes(Some(notes_ref))
-        .map(|mut n| n.next().is_some())
-        .unwrap_or(false);
+    // No notes ref at all is a branch never attested; a notes ref that cannot be read is not.
+    let any = match repo.notes(Some(notes_ref)) {
+        Ok(mut n) => n.next().is_some(),
+        Err(e) if e.code() == git2::ErrorCode::NotFound => false,
+        Err(e) => {
+            return Err(super::AttestError::Malformed {
+                what: notes_ref.to_string(),
+                reason: e.message().to_string(),
+            })
+        }
+    };
     if any {
         return Err(super::AttestError::ChainBroken {
             branch: branch.to_string(),
