@@ -45,7 +45,12 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
     let y: i64 = d.next()?.parse().ok()?;
     let m: u32 = d.next()?.parse().ok()?;
     let day: u32 = d.next()?.parse().ok()?;
-    if d.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&day) {
+    // RFC 3339 years have four digits: anything else is not a date (and cannot overflow).
+    if d.next().is_some()
+        || !(0..=9999).contains(&y)
+        || !(1..=12).contains(&m)
+        || !(1..=31).contains(&day)
+    {
         return None;
     }
     let mut seconds = days_from_civil(y, m, day) * 86_400;
@@ -55,21 +60,25 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
         } else if let Some(i) = rest.rfind(['+', '-']) {
             let sign = if rest.as_bytes()[i] == b'-' { -1 } else { 1 };
             let (oh, om) = rest[i + 1..].split_once(':')?;
+            let (oh, om): (u8, u8) = (oh.parse().ok()?, om.parse().ok()?);
+            if oh > 23 || om > 59 {
+                return None;
+            }
             (
                 &rest[..i],
-                sign * (oh.parse::<i64>().ok()? * 3600 + om.parse::<i64>().ok()? * 60),
+                sign * (i64::from(oh) * 3600 + i64::from(om) * 60),
             )
         } else {
             return None;
         };
         let mut c = clock.split(':');
-        let h: i64 = c.next()?.parse().ok()?;
-        let mi: i64 = c.next()?.parse().ok()?;
+        let h: u8 = c.next()?.parse().ok()?;
+        let mi: u8 = c.next()?.parse().ok()?;
         let s: f64 = c.next().unwrap_or("0").parse().ok()?;
         if h > 23 || mi > 59 || !(0.0..61.0).contains(&s) {
             return None;
         }
-        seconds += h * 3600 + mi * 60 + s as i64 - offset;
+        seconds += i64::from(h) * 3600 + i64::from(mi) * 60 + s as i64 - offset;
     }
     Some(seconds)
 }
@@ -119,6 +128,20 @@ mod tests {
         );
         assert_eq!(parse_rfc3339("2026-13-01"), None);
         assert_eq!(parse_rfc3339("soon"), None);
+    }
+
+    /// Found by the review_input fuzz target: a huge year overflowed the seconds.
+    #[test]
+    fn rfc3339_out_of_range_is_none_not_a_panic() {
+        assert_eq!(parse_rfc3339("99999999999999999-01-01"), None);
+        assert_eq!(parse_rfc3339("-99999999999999999-01-01T00:00:00Z"), None);
+        assert_eq!(
+            parse_rfc3339("2026-01-31T00:00:00+99999999999999999:00"),
+            None
+        );
+        assert_eq!(parse_rfc3339("2026-01-31T00:00:00+24:00"), None);
+        assert_eq!(parse_rfc3339("2026-01-31T-1:00:00Z"), None);
+        assert_eq!(parse_rfc3339("9999-12-31T23:59:59Z"), Some(253_402_300_799));
     }
 
     #[test]
